@@ -1,5 +1,6 @@
 """Keys, signatures, hashes, Merkle trees and composite (threshold) keys."""
 
+from dlt.crypto.composite import CompositeKey, CompositeKeyError
 from dlt.crypto.errors import CryptoError, InvalidKeyError, InvalidSignatureError
 from dlt.crypto.hashing import SecureHash, sha256
 from dlt.crypto.keys import (
@@ -16,8 +17,17 @@ from dlt.crypto.keys import (
     parse_public_key,
     public_key_from_cryptography,
 )
+from dlt.crypto.merkle import (
+    MerkleProof,
+    MerkleProofError,
+    MerkleTree,
+    MerkleTreeError,
+    merkle_root,
+)
 
 __all__ = [
+    "CompositeKey",
+    "CompositeKeyError",
     "CryptoError",
     "EcdsaP256PrivateKey",
     "EcdsaP256PublicKey",
@@ -25,6 +35,10 @@ __all__ = [
     "Ed25519PublicKey",
     "InvalidKeyError",
     "InvalidSignatureError",
+    "MerkleProof",
+    "MerkleProofError",
+    "MerkleTree",
+    "MerkleTreeError",
     "PrivateKey",
     "PublicKey",
     "SecureHash",
@@ -32,6 +46,7 @@ __all__ = [
     "SingleKey",
     "generate_key",
     "load_private_key",
+    "merkle_root",
     "parse_public_key",
     "public_key_from_cryptography",
     "sha256",

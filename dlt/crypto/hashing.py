@@ -91,5 +91,9 @@ def sha256(data: bytes) -> SecureHash:
 
 
 register_codec(
-    "SecureHash", SecureHash, lambda h: {"sha256": h.bytes}, lambda f: SecureHash(f["sha256"])
+    "SecureHash",
+    SecureHash,
+    ["sha256"],
+    lambda h: {"sha256": h.bytes},
+    lambda f: SecureHash(f["sha256"]),
 )

@@ -298,12 +298,14 @@ def parse_public_key(text: str) -> PublicKey:
 register_codec(
     "PublicKey.Ed25519",
     Ed25519PublicKey,
+    ["raw"],
     lambda k: {"raw": k.raw},
     lambda f: Ed25519PublicKey(f["raw"]),
 )
 register_codec(
     "PublicKey.EcdsaP256",
     EcdsaP256PublicKey,
+    ["raw"],
     lambda k: {"raw": k.raw},
     lambda f: EcdsaP256PublicKey(f["raw"]),
 )

@@ -8,7 +8,7 @@ nothing, renaming its registered name breaks every transaction that holds it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ ModelT = TypeVar("ModelT", bound=type[BaseModel])
 class _Codec:
     name: str
     cls: type
+    fields: frozenset[str]
     to_fields: Callable[[Any], dict[str, Any]]
     from_fields: Callable[[dict[str, Any]], Any]
 
@@ -39,16 +40,21 @@ _by_class: dict[type, _Codec] = {}
 def register_codec(
     name: str,
     cls: type[T],
+    fields: Iterable[str],
     to_fields: Callable[[T], dict[str, Any]],
     from_fields: Callable[[dict[str, Any]], T],
 ) -> None:
-    """Register a non-pydantic type. Field values may be any encodable value, nested or not."""
+    """Register a non-pydantic type whose encoding is exactly the map `fields`.
+
+    Decoding refuses a map with other keys, so decode(encode(x)) is the identity and no two
+    encodings decode to the same object.
+    """
     existing = _by_name.get(name)
     if existing is not None and existing.cls is not cls:
         raise EncodingError(
             f"type name {name!r} is already registered for {existing.cls.__qualname__}"
         )
-    codec = _Codec(name, cls, to_fields, from_fields)
+    codec = _Codec(name, cls, frozenset(fields), to_fields, from_fields)
     _by_name[name] = codec
     _by_class[cls] = codec
 
@@ -66,7 +72,7 @@ def serializable(name: str) -> Callable[[ModelT], ModelT]:
             except ValidationError as exc:
                 raise DecodingError(f"invalid {name}: {exc}") from exc
 
-        register_codec(name, cls, to_fields, from_fields)
+        register_codec(name, cls, cls.model_fields, to_fields, from_fields)
         cls.__ledger_type_name__ = name  # type: ignore[attr-defined]
         return cls
 
@@ -127,6 +133,10 @@ def to_value(obj: Any) -> canonical.Value:
             "decorate it with @serializable(name)"
         )
     fields = {key: to_value(item) for key, item in codec.to_fields(obj).items()}
+    if set(fields) != codec.fields:
+        raise EncodingError(
+            f"{codec.name} encodes fields {sorted(fields)}, not {sorted(codec.fields)}"
+        )
     fields[TYPE_KEY] = codec.name
     return fields
 
@@ -147,6 +157,10 @@ def from_value(value: canonical.Value) -> Any:
         codec = _by_name.get(name)
         if codec is None:
             raise DecodingError(f"unknown type {name!r}; is the CorDapp that defines it installed?")
+        if set(fields) != codec.fields:
+            raise DecodingError(
+                f"invalid {name}: expected fields {sorted(codec.fields)}, got {sorted(fields)}"
+            )
         try:
             return codec.from_fields(fields)
         except DecodingError:

@@ -1,6 +1,61 @@
 """Legal identities: X.500 names, parties, and the certificate hierarchy that admits them."""
 
+from dlt.identity.certificates import (
+    BadCertificateSignatureError,
+    CertificateExpiredError,
+    CertificateFormatError,
+    CertificatePathError,
+    CertificateRoleError,
+    CertRole,
+    InvalidCsrError,
+    UntrustedRootError,
+    WrongIssuerError,
+    cert_from_pem,
+    cert_role,
+    cert_to_pem,
+    certificate_name,
+    certificate_public_key,
+    certs_from_pem,
+    create_csr,
+    create_self_signed_root,
+    csr_from_pem,
+    csr_to_pem,
+    issue_certificate,
+    sign_csr,
+    validate_path,
+)
+from dlt.identity.hierarchy import DevCertificateAuthority, NodeCertificates
 from dlt.identity.party import AbstractParty, AnonymousParty, Party
 from dlt.identity.x500 import InvalidX500NameError, X500Name
 
-__all__ = ["AbstractParty", "AnonymousParty", "InvalidX500NameError", "Party", "X500Name"]
+__all__ = [
+    "AbstractParty",
+    "AnonymousParty",
+    "BadCertificateSignatureError",
+    "CertRole",
+    "CertificateExpiredError",
+    "CertificateFormatError",
+    "CertificatePathError",
+    "CertificateRoleError",
+    "DevCertificateAuthority",
+    "InvalidCsrError",
+    "InvalidX500NameError",
+    "NodeCertificates",
+    "Party",
+    "UntrustedRootError",
+    "WrongIssuerError",
+    "X500Name",
+    "cert_from_pem",
+    "cert_role",
+    "cert_to_pem",
+    "certificate_name",
+    "certificate_public_key",
+    "certs_from_pem",
+    "create_csr",
+    "create_self_signed_root",
+    "csr_from_pem",
+    "csr_to_pem",
+    "issue_certificate",
+    "sign_csr",
+    "validate_path",
+]

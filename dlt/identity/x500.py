@@ -17,7 +17,7 @@ class InvalidX500NameError(ValueError):
     """A name that is not a valid legal-entity X.500 name; the message says which attribute."""
 
 
-# attribute -> (field, maximum length, OID); printing follows this order, most specific first.
+# attribute -> (field, maximum UTF-8 length as X.509 counts it, OID); printed in this order.
 _ATTRIBUTES: dict[str, tuple[str, int, x509.ObjectIdentifier]] = {
     "CN": ("common_name", 64, NameOID.COMMON_NAME),
     "OU": ("organisation_unit", 64, NameOID.ORGANIZATIONAL_UNIT_NAME),
@@ -172,8 +172,9 @@ def _validate_value(attr: str, value: str, limit: int) -> None:
         raise InvalidX500NameError(f"{attr} must be a non-empty string")
     if value != value.strip():
         raise InvalidX500NameError(f"{attr} must not start or end with white space: {value!r}")
-    if len(value) > limit:
-        raise InvalidX500NameError(f"{attr} is at most {limit} characters, got {len(value)}")
+    size = len(value.encode("utf-8"))
+    if size > limit:
+        raise InvalidX500NameError(f"{attr} is at most {limit} bytes in UTF-8, got {size}")
     if _SPECIAL.search(value) or not value.isprintable():
         raise InvalidX500NameError(
             f'{attr} contains a character that is not allowed (one of , = + < > # ; " \\ '
@@ -182,5 +183,5 @@ def _validate_value(attr: str, value: str, limit: int) -> None:
 
 
 register_codec(
-    "X500Name", X500Name, lambda n: {"name": str(n)}, lambda f: X500Name.parse(f["name"])
+    "X500Name", X500Name, ["name"], lambda n: {"name": str(n)}, lambda f: X500Name.parse(f["name"])
 )

@@ -1,0 +1,77 @@
+"""Turning a WireTransaction into a LedgerTransaction by looking up what it refers to."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from dlt.crypto import PublicKey, SecureHash
+from dlt.identity import Party
+from dlt.ledger.attachments import Attachment
+from dlt.ledger.commands import CommandWithParties
+from dlt.ledger.errors import AttachmentError, LedgerError
+from dlt.ledger.ledger_transaction import LedgerTransaction
+from dlt.ledger.states import StateAndRef, StateRef, TransactionState
+from dlt.ledger.wire_transaction import WireTransaction
+
+
+class TransactionResolutionError(LedgerError):
+    """A state the transaction consumes or references is not known here."""
+
+    def __init__(self, ref: StateRef) -> None:
+        super().__init__(
+            f"state {ref} is unknown; fetch its transaction first (ResolveTransactionsFlow)"
+        )
+        self.ref = ref
+
+
+class LedgerLookup(Protocol):
+    """What resolution needs from a node: its transactions, attachments and identities."""
+
+    def load_state(self, ref: StateRef) -> TransactionState | None: ...
+
+    def open_attachment(self, attachment_id: SecureHash) -> Attachment | None: ...
+
+    def party_from_key(self, key: PublicKey) -> Party | None: ...
+
+
+def resolve(tx: WireTransaction, lookup: LedgerLookup) -> LedgerTransaction:
+    """Resolve inputs, references, attachments and signing parties of `tx`."""
+
+    def state_and_ref(ref: StateRef) -> StateAndRef:
+        state = lookup.load_state(ref)
+        if state is None:
+            raise TransactionResolutionError(ref)
+        return StateAndRef(state=state, ref=ref)
+
+    attachments = []
+    for attachment_id in tx.attachments:
+        attachment = lookup.open_attachment(attachment_id)
+        if attachment is None:
+            raise AttachmentError(
+                f"transaction {tx.id} needs attachment {attachment_id}, which is not stored here"
+            )
+        attachments.append(attachment)
+
+    commands = tuple(
+        CommandWithParties(
+            value=command.value,
+            signers=command.signers,
+            signing_parties=tuple(
+                party
+                for party in (lookup.party_from_key(key) for key in command.signers)
+                if party is not None
+            ),
+        )
+        for command in tx.commands
+    )
+    return LedgerTransaction(
+        id=tx.id,
+        inputs=tuple(state_and_ref(ref) for ref in tx.inputs),
+        outputs=tx.outputs,
+        commands=commands,
+        attachments=tuple(attachments),
+        notary=tx.notary,
+        time_window=tx.time_window,
+        references=tuple(state_and_ref(ref) for ref in tx.references),
+        network_parameters_hash=tx.network_parameters_hash,
+    )

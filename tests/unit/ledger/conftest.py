@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import pytest
+
+from dlt.testing import InMemoryLedger
+from fixtures.ledger import new_ledger
+
+
+@pytest.fixture
+def ledger() -> InMemoryLedger:
+    return new_ledger()
