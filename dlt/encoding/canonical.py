@@ -48,8 +48,12 @@ def _refuse_tag(_decoder: object, tag: cbor2.CBORTag) -> object:
     raise DecodingError(f"CBOR tag {tag.tag} is not allowed")
 
 
-def loads(data: bytes) -> Value:
-    """Decode bytes produced by `dumps`; anything non-canonical or outside the model is refused."""
+def loads(data: bytes, *, check_canonical: bool = True) -> Value:
+    """Decode bytes produced by `dumps`; anything non-canonical or outside the model is refused.
+
+    Callers that re-encode what they decode anyway (typed decoding does) may skip the check
+    here and compare bytes themselves.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise DecodingError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -66,10 +70,16 @@ def loads(data: bytes) -> Value:
         raise
     except Exception as exc:
         raise DecodingError(f"not a valid encoding: {exc}") from exc
+    if check_canonical:
+        require_canonical(value, data)
+    return value
+
+
+def require_canonical(value: object, data: bytes) -> None:
+    """Refuse `data` unless it is exactly the canonical encoding of `value`."""
     try:
-        canonical = dumps(value)
+        canonical = dumps(value)  # type: ignore[arg-type]
     except EncodingError as exc:
         raise DecodingError(str(exc)) from exc
     if canonical != data:
         raise DecodingError("encoding is not canonical")
-    return value

@@ -146,10 +146,10 @@ def from_value(value: canonical.Value) -> Any:
     if isinstance(value, list):
         return [from_value(item) for item in value]
     if isinstance(value, dict):
-        name = value.get(TYPE_KEY)
         fields = {key: from_value(item) for key, item in value.items() if key != TYPE_KEY}
-        if name is None:
+        if TYPE_KEY not in value:
             return fields
+        name = value[TYPE_KEY]
         if name == "instant":
             return _instant(fields)
         if not isinstance(name, str):
@@ -176,8 +176,20 @@ def encode(obj: Any) -> bytes:
 
 
 def decode(data: bytes, expected: type[T] | None = None) -> T:
-    """Decode bytes from `encode`; with `expected`, also check the result's type."""
-    obj = from_value(canonical.loads(data))
+    """Decode bytes from `encode`; with `expected`, also check the result's type.
+
+    The result must encode back to exactly `data`: one object, one encoding. This refuses
+    non-canonical CBOR and also lenient type-level forms (a number given as text, a key in
+    another point format, a name with its attributes reordered).
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise DecodingError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    obj = from_value(canonical.loads(data, check_canonical=False))
+    try:
+        canonical.require_canonical(to_value(obj), data)
+    except EncodingError as exc:
+        raise DecodingError(str(exc)) from exc
     if expected is not None and not isinstance(obj, expected):
         raise DecodingError(f"expected {expected.__qualname__}, got {type(obj).__qualname__}")
     return obj  # type: ignore[no-any-return]
@@ -190,11 +202,19 @@ def _micros(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise EncodingError("datetimes on the ledger must be timezone-aware (use UTC)")
     delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    try:
+        _EPOCH + timedelta(microseconds=micros)
+    except OverflowError as exc:
+        raise EncodingError(f"{moment.isoformat()} is outside the range instants can take") from exc
+    return micros
 
 
 def _instant(fields: dict[str, Any]) -> datetime:
     micros = fields.get("us")
     if set(fields) != {"us"} or not isinstance(micros, int) or isinstance(micros, bool):
         raise DecodingError("invalid instant")
-    return _EPOCH + timedelta(microseconds=micros)
+    try:
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError as exc:
+        raise DecodingError(f"instant {micros} µs from the epoch is out of range") from exc

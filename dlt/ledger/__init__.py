@@ -43,7 +43,12 @@ from dlt.ledger.errors import (
 )
 from dlt.ledger.filtered_transaction import FilteredGroup, FilteredTransaction, notary_view
 from dlt.ledger.ledger_transaction import LedgerTransaction
-from dlt.ledger.resolution import LedgerLookup, TransactionResolutionError, resolve
+from dlt.ledger.resolution import (
+    LedgerLookup,
+    OverlayLookup,
+    TransactionResolutionError,
+    resolve,
+)
 from dlt.ledger.signatures import (
     SignatureMetadata,
     TransactionSignature,
@@ -96,6 +101,7 @@ __all__ = [
     "LinearState",
     "MalformedTransactionError",
     "NotaryMismatchError",
+    "OverlayLookup",
     "OwnableState",
     "SignatureAttachmentConstraint",
     "SignatureError",

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Protocol
 
 from dlt.crypto import PrivateKey, PublicKey, SecureHash
+from dlt.encoding import register_codec
 from dlt.ledger.errors import AttachmentError
 
 _SIGNING_DOMAIN = b"dlt.attachment.v1:"
@@ -129,3 +130,42 @@ class InMemoryAttachmentStorage:
 
     def __len__(self) -> int:
         return len(self._attachments)
+
+
+def _signature_fields(sig: AttachmentSignature) -> dict[str, object]:
+    return {"by": sig.by, "signature": sig.signature}
+
+
+def _signature_from_fields(fields: dict[str, object]) -> AttachmentSignature:
+    by, signature = fields["by"], fields["signature"]
+    if not isinstance(by, PublicKey) or not isinstance(signature, bytes):
+        raise ValueError("an attachment signature is a key and signature bytes")
+    return AttachmentSignature(by, signature)
+
+
+def _attachment_from_fields(fields: dict[str, object]) -> Attachment:
+    data, signatures = fields["data"], fields["signatures"]
+    if not isinstance(data, bytes) or not isinstance(signatures, list):
+        raise ValueError("an attachment is bytes and a list of signatures")
+    if not all(isinstance(sig, AttachmentSignature) for sig in signatures):
+        raise ValueError("attachment signatures must be AttachmentSignature values")
+    try:
+        return Attachment(data, signatures)
+    except AttachmentError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+register_codec(
+    "AttachmentSignature",
+    AttachmentSignature,
+    ["by", "signature"],
+    _signature_fields,
+    _signature_from_fields,
+)
+register_codec(
+    "Attachment",
+    Attachment,
+    ["data", "signatures"],
+    lambda a: {"data": a.data, "signatures": list(a.signatures)},
+    _attachment_from_fields,
+)

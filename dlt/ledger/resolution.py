@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from dlt.crypto import PublicKey, SecureHash
@@ -75,3 +76,33 @@ def resolve(tx: WireTransaction, lookup: LedgerLookup) -> LedgerTransaction:
         references=tuple(state_and_ref(ref) for ref in tx.references),
         network_parameters_hash=tx.network_parameters_hash,
     )
+
+
+class OverlayLookup:
+    """A lookup that sees not-yet-recorded transactions and attachments over a base lookup:
+    a back-chain can be verified in full before any of it is stored."""
+
+    def __init__(
+        self,
+        base: LedgerLookup,
+        transactions: Iterable[WireTransaction] = (),
+        attachments: Iterable[Attachment] = (),
+    ) -> None:
+        self._base = base
+        self._transactions = {tx.id: tx for tx in transactions}
+        self._attachments = {a.id: a for a in attachments}
+
+    def add(self, tx: WireTransaction) -> None:
+        self._transactions[tx.id] = tx
+
+    def load_state(self, ref: StateRef) -> TransactionState | None:
+        tx = self._transactions.get(ref.txhash)
+        if tx is not None:
+            return tx.outputs[ref.index] if ref.index < len(tx.outputs) else None
+        return self._base.load_state(ref)
+
+    def open_attachment(self, attachment_id: SecureHash) -> Attachment | None:
+        return self._attachments.get(attachment_id) or self._base.open_attachment(attachment_id)
+
+    def party_from_key(self, key: PublicKey) -> Party | None:
+        return self._base.party_from_key(key)

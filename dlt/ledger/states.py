@@ -76,7 +76,7 @@ class StateRef(LedgerModel):
     @classmethod
     def parse(cls, text: str) -> StateRef:
         txhash, sep, index = text.rpartition(":")
-        if not sep or not index.isdigit():
+        if not sep or not (index.isascii() and index.isdigit()):
             raise ValueError(f"a state reference looks like TXHASH:INDEX, got {text!r}")
         return cls(txhash=SecureHash.parse(txhash), index=int(index))
 

@@ -188,7 +188,8 @@ class WireTransaction:
         if not self._groups[ComponentGroup.INPUTS] and not self._groups[ComponentGroup.OUTPUTS]:
             raise MalformedTransactionError("a transaction needs inputs or outputs")
         self.commands  # noqa: B018 - decoding checks every command has signing keys
-        needs_notary = self.inputs or self.references or self.time_window is not None
+        time_window = self.time_window
+        needs_notary = self.inputs or self.references or time_window is not None
         if needs_notary and self.notary is None:
             raise MalformedTransactionError(
                 "a transaction with inputs, references or a time window must name a notary"

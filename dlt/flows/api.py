@@ -1,0 +1,154 @@
+"""The flow API: what CorDapp authors write flows against.
+
+A flow is a pydantic model whose fields are its arguments (validated when it is built, so a
+caller learns at once what is wrong) and whose `call()` does the work. Everything a flow does
+that is not deterministic goes through this API, so the engine can journal it and replay
+the flow after a crash: messages, time, randomness and database work.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+from sqlalchemy.orm import Session
+
+from dlt.identity import Party
+
+if TYPE_CHECKING:
+    from dlt.flows.fiber import Fiber, SessionState
+    from dlt.node.services import ServiceHub
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class FlowSession:
+    """A conversation with one counterparty's flow. Messages arrive in order, exactly once."""
+
+    def __init__(self, fiber: Fiber, state: SessionState) -> None:
+        self._fiber = fiber
+        self._state = state
+
+    @property
+    def counterparty(self) -> Party:
+        return self._state.counterparty
+
+    @property
+    def session_id(self) -> str:
+        return self._state.session_id
+
+    async def send(self, payload: Any) -> None:
+        """Send any registered (encodable) value."""
+        await self._fiber.send(self._state, payload)
+
+    async def receive(self, kind: type[R], *, timeout: float | None = None) -> R:
+        """The next message, which must be a `kind`; the counterparty's failure raises here."""
+        return await self._fiber.receive(self._state, kind, timeout)
+
+    async def send_and_receive(
+        self, kind: type[R], payload: Any, *, timeout: float | None = None
+    ) -> R:
+        await self.send(payload)
+        return await self.receive(kind, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"FlowSession({self._state.session_id} with {self.counterparty})"
+
+
+class FlowLogic(BaseModel, Generic[T]):
+    """Base of every flow. Subclass, declare arguments as fields, implement `call`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    flow_name: ClassVar[str | None] = None
+    """Stable name the flow is registered and started under (set by `@flow`)."""
+    initiating: ClassVar[bool] = False
+    protocol_version: ClassVar[int] = 1
+    startable_by_rpc: ClassVar[bool] = False
+    timeout_seconds: ClassVar[float | None] = None
+    """Fail the whole flow with FlowTimeoutError if it runs longer than this."""
+
+    _fiber: Fiber | None = PrivateAttr(default=None)
+
+    @abstractmethod
+    async def call(self) -> T:
+        """The flow's work. Must be deterministic apart from what goes through this API."""
+
+    # -- context --------------------------------------------------------------------------
+
+    @property
+    def fiber(self) -> Fiber:
+        if self._fiber is None:
+            raise RuntimeError(
+                f"{type(self).__name__} is not running; start it with a node or as a sub-flow"
+            )
+        return self._fiber
+
+    @property
+    def services(self) -> ServiceHub:
+        return self.fiber.services
+
+    @property
+    def our_identity(self) -> Party:
+        return self.fiber.services.our_identity
+
+    @property
+    def flow_id(self) -> str:
+        return self.fiber.flow_id
+
+    # -- the suspending API ---------------------------------------------------------------
+
+    def initiate_flow(self, party: Party) -> FlowSession:
+        """Open a session to `party`, whose node runs the responder registered for this flow."""
+        if not type(self).initiating:
+            raise TypeError(
+                f"{type(self).__name__} cannot open sessions: register it with "
+                "@flow(name, initiating=True)"
+            )
+        return self.fiber.open_session(self, party)
+
+    async def sub_flow(self, flow: FlowLogic[R]) -> R:
+        """Run another flow as part of this one, sharing its journal and identity."""
+        return await self.fiber.run_sub_flow(flow)
+
+    def step(self, label: str) -> None:
+        """Report progress; shown live to whoever started the flow."""
+        self.fiber.progress(label)
+
+    def now(self) -> datetime:
+        """The time, as journaled: a replay sees the same instant."""
+        return self.fiber.now()
+
+    def random_bytes(self, size: int) -> bytes:
+        """Cryptographically secure randomness, as journaled."""
+        return self.fiber.random_bytes(size)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep durably: after a restart the flow wakes at the originally planned time."""
+        await self.fiber.sleep(seconds)
+
+    async def durable(self, kind: str, work: Callable[[Session], R]) -> R:
+        """Run `work` in a database transaction together with its journal entry.
+
+        Use it for anything whose result could differ on a replay: vault queries, coin
+        selection, recording transactions. The result must be encodable.
+        """
+        return await self.fiber.durable(kind, work)
+
+
+class FlowHandle(Generic[T]):
+    """A started flow: its id, its progress so far and a future for its result."""
+
+    def __init__(self, flow_id: str, result: Any, progress: list[str]) -> None:
+        self.flow_id = flow_id
+        self._result = result
+        self.progress = progress
+
+    async def result(self) -> T:
+        import asyncio
+
+        return await asyncio.shield(self._result)  # type: ignore[no-any-return]

@@ -1,0 +1,503 @@
+"""The flow engine: starts, routes, restores and retires a node's flows.
+
+Thousands of flows run as tasks on one event loop. The engine owns the routing of inbound
+session messages to fibers, creates responder flows when a peer opens a session, restores
+every unfinished flow from its journal when the node starts, and applies the hospital's
+diagnosis when a flow fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from dlt.encoding import DecodingError, decode, encode
+from dlt.flows import storage
+from dlt.flows.api import FlowHandle, FlowLogic
+from dlt.flows.errors import (
+    FlowException,
+    FlowHospitalisedError,
+    FlowKilledError,
+    FlowNotFoundError,
+    FlowRegistrationError,
+    FlowTimeoutError,
+)
+from dlt.flows.fiber import CrashHook, Fiber, SessionState
+from dlt.flows.hospital import Hospital, Treatment
+from dlt.flows.protocol import SessionMessage, SessionMessageKind
+from dlt.flows.registry import default_responders, flow_class
+from dlt.flows.storage import FlowStatus
+from dlt.identity import X500Name
+from dlt.messaging.transport import InboundMessage, OutboundMessage, Transport
+from dlt.vault.database import Database
+
+if TYPE_CHECKING:
+    from dlt.node.services import ServiceHub
+
+log = logging.getLogger(__name__)
+
+MAX_EARLY_MESSAGES = 10_000
+
+
+class NodeCrashedError(BaseException):
+    """Raised by a crash hook to stop a node at an exact point; flows cannot catch it."""
+
+
+def _retrieve(result: asyncio.Future[Any]) -> None:
+    """Mark a flow's failure as seen: responders' results often have no one waiting."""
+    if not result.cancelled():
+        result.exception()
+
+
+def responder_flow_id(sender: X500Name, session_id: str) -> str:
+    """Deterministic, so a redelivered session-init finds the flow it already created."""
+    return hashlib.sha256(f"{sender}|{session_id}".encode()).hexdigest()[:32]
+
+
+class _Running:
+    """Bookkeeping for one live fiber."""
+
+    def __init__(self, fiber: Fiber, result: asyncio.Future[Any]) -> None:
+        self.fiber = fiber
+        self.result = result
+        self.task: asyncio.Task[None] | None = None
+        self.retries = 0
+        self.parked = False
+
+
+class FlowEngine:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        transport: Transport,
+        services: ServiceHub,
+        responders: dict[str, type[FlowLogic[Any]]] | None = None,
+        hospital: Hospital | None = None,
+        crash_hook: CrashHook | None = None,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.services = services
+        self.responders = default_responders() if responders is None else responders
+        self.hospital = hospital or Hospital()
+        self.crash_hook = crash_hook
+        self.on_crash: Any = None
+        self._running: dict[str, _Running] = {}
+        self._early: dict[tuple[X500Name, str], list[tuple[SessionMessage, InboundMessage]]] = (
+            defaultdict(list)
+        )
+        self._early_count = 0
+        self._started = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore unfinished flows from their journals, then start taking messages."""
+        records = await self.db.read(
+            lambda s: storage.list_flows(s, [FlowStatus.RUNNABLE], limit=1_000_000)
+        )
+        for record in records:
+            await self._restore(record)
+        self._started = True
+        await self.transport.start(self._on_message)
+
+    async def stop(self) -> None:
+        """Stop every fiber where it stands; their journals let the next start resume them."""
+        self._started = False
+        await self.transport.stop()
+        tasks = [r.task for r in self._running.values() if r.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for running in self._running.values():
+            if not running.result.done():
+                running.result.cancel()
+        self._running.clear()
+
+    @property
+    def in_flight(self) -> int:
+        """Flows running now; parked flows wait for an operator and do not count."""
+        return sum(1 for running in self._running.values() if not running.parked)
+
+    # -- starting flows -------------------------------------------------------------------
+
+    async def start_flow(
+        self, flow: FlowLogic[Any], *, flow_id: str | None = None
+    ) -> FlowHandle[Any]:
+        """Persist the flow, then run it. Its arguments must survive a JSON round trip."""
+        cls = type(flow)
+        if cls.flow_name is None:
+            raise FlowRegistrationError(
+                f"{cls.__qualname__} is not registered; decorate it with @flow(name)"
+            )
+        arguments = flow.model_dump_json()
+        try:
+            cls.model_validate_json(arguments)
+        except ValidationError as exc:
+            raise FlowRegistrationError(
+                f"{cls.flow_name}'s arguments do not survive serialisation, so it could not be "
+                f"resumed after a restart: {exc}"
+            ) from exc
+        flow_id = flow_id or uuid.uuid4().hex
+        await self.db.write(
+            lambda s: storage.insert_flow(
+                s, flow_id=flow_id, flow_name=cls.flow_name or "", arguments=arguments
+            )
+        )
+        running = self._launch(
+            flow_id, [], lambda fiber: self._bind(cls.model_validate_json(arguments), fiber)
+        )
+        return FlowHandle(flow_id, running.result, running.fiber.steps)
+
+    def _bind(self, flow: FlowLogic[Any], fiber: Fiber) -> FlowLogic[Any]:
+        flow._fiber = fiber
+        return flow
+
+    def _launch(self, flow_id: str, journal: list[storage.JournalEntry], build: Any) -> _Running:
+        fiber = Fiber(self, flow_id, journal, build)
+        running = _Running(fiber, asyncio.get_running_loop().create_future())
+        running.result.add_done_callback(_retrieve)
+        self._running[flow_id] = running
+        running.task = asyncio.get_running_loop().create_task(self._run(running), name=flow_id)
+        return running
+
+    async def _restore(self, record: storage.FlowRecord) -> None:
+        journal = await self.db.read(lambda s: storage.load_journal(s, record.flow_id))
+        cls = flow_class(record.flow_name)
+        if record.peer is not None and record.session_id is not None:
+            peer = self.services.identity.require_party(X500Name.parse(record.peer))
+            state = SessionState(session_id=record.session_id, counterparty=peer, initiator=False)
+
+            def build(fiber: Fiber) -> FlowLogic[Any]:
+                return self._bind(cls(session=fiber.attach_responder_session(state)), fiber)
+
+            self._launch(record.flow_id, journal, build)
+        else:
+            arguments = record.arguments or "{}"
+            self._launch(
+                record.flow_id,
+                journal,
+                lambda fiber: self._bind(cls.model_validate_json(arguments), fiber),
+            )
+
+    # -- running and the hospital ---------------------------------------------------------
+
+    async def _run(self, running: _Running) -> None:
+        fiber = running.fiber
+        while True:
+            try:
+                timeout = type(fiber.flow).timeout_seconds
+                try:
+                    async with asyncio.timeout(timeout):
+                        result = await fiber.flow.call()
+                except TimeoutError as exc:
+                    raise FlowTimeoutError(
+                        f"{type(fiber.flow).__name__} did not finish within {timeout} s"
+                    ) from exc
+                await self._complete(running, result)
+                return
+            except NodeCrashedError:
+                self._crashed()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                diagnosis = self.hospital.diagnose(error, running.retries)
+                if diagnosis.treatment is Treatment.RETRY:
+                    running.retries += 1
+                    log.warning(
+                        "flow %s: retrying in %.2fs: %s", fiber.flow_id, diagnosis.delay, error
+                    )
+                    await asyncio.sleep(diagnosis.delay)
+                    fiber.reset()
+                    continue
+                if diagnosis.treatment is Treatment.PARK:
+                    await self._park(running, error, diagnosis.reason)
+                    return
+                try:
+                    await self._fail(running, error, FlowStatus.FAILED)
+                except NodeCrashedError:
+                    self._crashed()
+                return
+
+    def _crashed(self) -> None:
+        if self.on_crash is not None:
+            self.on_crash()
+
+    async def _complete(self, running: _Running, result: Any) -> None:
+        fiber = running.fiber
+        try:
+            encoded = encode(result)
+        except Exception as exc:
+            await self._fail(
+                running, TypeError(f"flow result cannot be stored: {exc}"), FlowStatus.FAILED
+            )
+            return
+        for state in fiber.sessions.values():
+            await fiber.send_control(state, SessionMessageKind.END)
+        leftovers = fiber.unconsumed()
+
+        def finish(session: Any) -> None:
+            storage.set_status(session, fiber.flow_id, FlowStatus.COMPLETED, result=encoded)
+            for message in leftovers:
+                storage.mark_seen(session, str(message.sender), [message.message_id])
+
+        await fiber.commit(None, finish)
+        for message in leftovers:
+            await message.ack()
+        self._retire(running)
+        if not running.result.done():
+            running.result.set_result(result)
+
+    async def _fail(self, running: _Running, error: BaseException, status: FlowStatus) -> None:
+        fiber = running.fiber
+        shared = error if isinstance(error, FlowException) else None
+        for state in fiber.sessions.values():
+            await fiber.send_control(
+                state,
+                SessionMessageKind.ERROR,
+                shared or FlowException("the counterparty's flow failed unexpectedly"),
+            )
+        leftovers = fiber.unconsumed()
+
+        def finish(session: Any) -> None:
+            storage.set_status(
+                session,
+                fiber.flow_id,
+                status,
+                error_type=type(error).__name__,
+                error_message=str(error),
+            )
+            for message in leftovers:
+                storage.mark_seen(session, str(message.sender), [message.message_id])
+
+        await fiber.commit(None, finish)
+        for message in leftovers:
+            await message.ack()
+        self._retire(running)
+        if not running.result.done():
+            running.result.set_exception(error)
+
+    async def _park(self, running: _Running, error: BaseException, reason: str) -> None:
+        running.parked = True
+        log.error("flow %s parked for an operator: %s", running.fiber.flow_id, reason)
+        await self.db.write(
+            lambda s: storage.set_status(
+                s,
+                running.fiber.flow_id,
+                FlowStatus.HOSPITALISED,
+                error_type=type(error).__name__,
+                error_message=reason,
+            )
+        )
+
+    def _retire(self, running: _Running) -> None:
+        self._running.pop(running.fiber.flow_id, None)
+        for listener in running.fiber.step_listeners:
+            listener.put_nowait(None)
+
+    # -- operator actions -----------------------------------------------------------------
+
+    async def kill_flow(self, flow_id: str) -> None:
+        running = self._running.get(flow_id)
+        if running is None:
+            record = await self.flow_status(flow_id)
+            if record.status.finished:
+                return
+            raise FlowNotFoundError(f"flow {flow_id} is not running on this node")
+        if running.task is not None and not running.task.done():
+            running.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running.task
+        await self._fail(
+            running, FlowKilledError(f"flow {flow_id} was killed by an operator"), FlowStatus.KILLED
+        )
+
+    async def retry_flow(self, flow_id: str) -> None:
+        """Run a parked flow again from its journal."""
+        running = self._running.get(flow_id)
+        if running is None or not running.parked:
+            raise FlowNotFoundError(f"flow {flow_id} is not parked in the hospital")
+        running.parked = False
+        running.retries = 0
+        await self.db.write(lambda s: storage.set_status(s, flow_id, FlowStatus.RUNNABLE))
+        running.fiber.reset()
+        running.task = asyncio.get_running_loop().create_task(self._run(running), name=flow_id)
+
+    async def flow_status(self, flow_id: str) -> storage.FlowRecord:
+        record = await self.db.read(lambda s: storage.get_flow(s, flow_id))
+        if record is None:
+            raise FlowNotFoundError(f"no flow {flow_id} on this node")
+        return record
+
+    async def list_flows(
+        self, statuses: Iterable[FlowStatus] | None = None
+    ) -> list[storage.FlowRecord]:
+        chosen = list(statuses) if statuses is not None else None
+        return await self.db.read(lambda s: storage.list_flows(s, chosen))
+
+    async def result_of(self, flow_id: str) -> Any:
+        """Wait for a flow's result, whether it is running now or finished before."""
+        running = self._running.get(flow_id)
+        if running is not None:
+            return await asyncio.shield(running.result)
+        record = await self.flow_status(flow_id)
+        if record.status is FlowStatus.COMPLETED:
+            return decode(record.result or b"")
+        if record.status is FlowStatus.HOSPITALISED:
+            raise FlowHospitalisedError(f"flow {flow_id}: {record.error_message}")
+        raise FlowException(
+            f"flow {flow_id} {record.status.value}: {record.error_type}: {record.error_message}"
+        )
+
+    async def track_progress(self, flow_id: str) -> AsyncIterator[str]:
+        """Steps so far, then each new one until the flow finishes."""
+        running = self._running.get(flow_id)
+        if running is None:
+            return
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        for step in running.fiber.steps:
+            queue.put_nowait(step)
+        running.fiber.step_listeners.append(queue)
+        try:
+            while (step := await queue.get()) is not None:
+                yield step
+        finally:
+            with contextlib.suppress(ValueError):
+                running.fiber.step_listeners.remove(queue)
+
+    # -- messaging ------------------------------------------------------------------------
+
+    async def publish(self, recipient: X500Name, message: SessionMessage) -> None:
+        await self.transport.send(OutboundMessage(recipient, message.message_id, encode(message)))
+
+    async def _on_message(self, inbound: InboundMessage) -> None:
+        try:
+            message = decode(inbound.payload, SessionMessage)
+        except DecodingError as exc:
+            log.warning(
+                "dropping undecodable message %s from %s: %s",
+                inbound.message_id,
+                inbound.sender,
+                exc,
+            )
+            await inbound.ack()
+            return
+        if message.from_initiator:
+            flow_id = responder_flow_id(inbound.sender, message.session_id)
+        else:
+            flow_id = message.session_id.rpartition(".")[0]
+        running = self._running.get(flow_id)
+        if running is not None and running.fiber.finishing:
+            await inbound.ack()
+            return
+        if running is not None:
+            state = running.fiber.sessions.get(message.session_id)
+            if state is not None:
+                if message.kind is SessionMessageKind.INIT or not state.accept(message, inbound):
+                    await inbound.ack()
+                return
+        if message.kind is SessionMessageKind.INIT and running is None:
+            await self._create_responder(flow_id, message, inbound)
+            return
+        await self._hold_or_drop(flow_id, message, inbound)
+
+    async def _hold_or_drop(
+        self, flow_id: str, message: SessionMessage, inbound: InboundMessage
+    ) -> None:
+        """A message for a session not (yet) open here: early, or for a finished flow."""
+        if flow_id not in self._running:
+            record = await self.db.read(lambda s: storage.get_flow(s, flow_id))
+            if record is not None and record.status.finished:
+                await inbound.ack()
+                return
+        if self._early_count >= MAX_EARLY_MESSAGES:
+            log.warning("too many early messages; dropping %s for redelivery", message.message_id)
+            return
+        self._early[(inbound.sender, message.session_id)].append((message, inbound))
+        self._early_count += 1
+
+    def deliver_early(self, sender: X500Name, state: SessionState) -> list[InboundMessage]:
+        """Hand messages that arrived before their session existed to it; returns duplicates."""
+        duplicates = []
+        for message, inbound in self._early.pop((sender, state.session_id), []):
+            self._early_count -= 1
+            if not state.accept(message, inbound):
+                duplicates.append(inbound)
+        return duplicates
+
+    async def _create_responder(
+        self, flow_id: str, message: SessionMessage, inbound: InboundMessage
+    ) -> None:
+        sender = inbound.sender
+        responder = self.responders.get(message.protocol or "")
+        peer = self.services.identity.party_from_name(sender)
+        if responder is None or peer is None:
+            reason = (
+                f"{self.services.our_identity.name} has no responder for {message.protocol!r}"
+                if responder is None
+                else f"{self.services.our_identity.name} does not know the sender {sender}"
+            )
+            log.warning("refusing session %s: %s", message.session_id, reason)
+            await self.transport.send(
+                OutboundMessage(
+                    sender,
+                    f"{message.session_id}/r/refused",
+                    encode(
+                        SessionMessage(
+                            kind=SessionMessageKind.ERROR,
+                            session_id=message.session_id,
+                            from_initiator=False,
+                            seq=0,
+                            error_type="SessionRefused",
+                            error_message=reason,
+                        )
+                    ),
+                )
+            )
+            await inbound.ack()
+            return
+        existing = await self.db.read(lambda s: storage.get_flow(s, flow_id))
+        if existing is None:
+            await self.db.write(
+                lambda s: storage.insert_flow(
+                    s,
+                    flow_id=flow_id,
+                    flow_name=responder.flow_name or "",
+                    arguments=None,
+                    peer=str(sender),
+                    session_id=message.session_id,
+                )
+            )
+        elif existing.status.finished or flow_id in self._running:
+            await inbound.ack()
+            return
+        await inbound.ack()
+        state = SessionState(
+            session_id=message.session_id,
+            counterparty=peer,
+            initiator=False,
+            protocol=message.protocol,
+            protocol_version=message.protocol_version or 1,
+        )
+        journal = (
+            []
+            if existing is None
+            else await self.db.read(lambda s: storage.load_journal(s, flow_id))
+        )
+
+        def build(fiber: Fiber) -> FlowLogic[Any]:
+            return self._bind(responder(session=fiber.attach_responder_session(state)), fiber)
+
+        self._launch(flow_id, journal, build)
+        for duplicate in self.deliver_early(sender, state):
+            await duplicate.ack()

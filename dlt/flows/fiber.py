@@ -1,0 +1,382 @@
+"""A Fiber runs one flow (and its sub-flows) durably, by replaying its journal.
+
+Every step whose outcome could differ between runs - a received message, the time, random
+bytes, database work - is appended to the journal, in the same database transaction as its
+effects. After a crash the fiber runs the flow's code again from the start; each such step
+then returns its journaled outcome until the journal is used up, and the flow carries on live.
+Sends are not journaled: a replay sends again and the receiver drops what it already has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from dlt.encoding import decode, encode
+from dlt.flows import storage
+from dlt.flows.errors import (
+    CounterpartyFlowError,
+    FlowTimeoutError,
+    ReplayDivergenceError,
+    UnexpectedFlowEndError,
+    UnexpectedMessageTypeError,
+)
+from dlt.flows.protocol import Received, SessionMessage, SessionMessageKind
+from dlt.identity import Party, X500Name
+from dlt.messaging.transport import InboundMessage
+from dlt.vault.database import Database
+
+if TYPE_CHECKING:
+    from dlt.flows.api import FlowLogic, FlowSession
+    from dlt.node.services import ServiceHub
+
+R = TypeVar("R")
+
+CrashHook = Callable[[str, range, str], None]
+"""Called as (flow id, journal steps written, "before" | "after") around every commit; tests
+raise from it to crash a node at an exact step. A commit writing no step covers the next one."""
+
+
+class FiberHost(Protocol):
+    """What a fiber needs from its engine."""
+
+    services: ServiceHub
+    db: Database
+    crash_hook: CrashHook | None
+
+    async def publish(self, recipient: X500Name, message: SessionMessage) -> None: ...
+
+    def deliver_early(self, sender: X500Name, state: SessionState) -> list[InboundMessage]: ...
+
+
+@dataclass(eq=False)
+class SessionState:
+    """One side of a session: sequence counters and messages waiting to be received."""
+
+    session_id: str
+    counterparty: Party
+    initiator: bool
+    protocol: str | None = None
+    protocol_version: int = 1
+    send_seq: int = 0
+    recv_seq: int = 0
+    init_sent: bool = False
+    inbox: dict[int, tuple[SessionMessage, InboundMessage]] = field(default_factory=dict)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def reset(self) -> None:
+        """Back to the start, for a replay; messages already delivered stay in the inbox."""
+        self.send_seq = 1 if self.initiator else 0
+        self.recv_seq = 0 if self.initiator else 1
+        self.init_sent = False
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    def accept(self, message: SessionMessage, inbound: InboundMessage) -> bool:
+        """Hold a message until received; False for a duplicate or stale one (caller acks)."""
+        if message.seq < self.recv_seq or message.seq in self.inbox:
+            return False
+        self.inbox[message.seq] = (message, inbound)
+        self.arrived.set()
+        return True
+
+    def discard_stale(self) -> list[InboundMessage]:
+        stale = [seq for seq in self.inbox if seq < self.recv_seq]
+        return [self.inbox.pop(seq)[1] for seq in stale]
+
+    async def next_message(self, timeout: float | None) -> tuple[SessionMessage, InboundMessage]:
+        async with asyncio.timeout(timeout):
+            while self.recv_seq not in self.inbox:
+                self.arrived.clear()
+                await self.arrived.wait()
+        return self.inbox.pop(self.recv_seq)
+
+
+class Fiber:
+    """The runtime of one top-level flow."""
+
+    def __init__(
+        self,
+        host: FiberHost,
+        flow_id: str,
+        journal: list[storage.JournalEntry],
+        build_flow: Callable[[Fiber], FlowLogic[Any]],
+    ) -> None:
+        self.host = host
+        self.services = host.services
+        self.flow_id = flow_id
+        self._journal = journal
+        self._build_flow = build_flow
+        self._position = 0
+        self._pending: list[storage.JournalEntry] = []
+        self._session_counter = 0
+        self.sessions: dict[str, SessionState] = {}
+        self.steps: list[str] = []
+        self.step_listeners: list[asyncio.Queue[str | None]] = []
+        self.finishing = False
+        """Set once the flow has returned or failed: it will receive nothing more."""
+        self.flow = build_flow(self)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Prepare to run the flow again from its first step, replaying the journal."""
+        self.finishing = False
+        self._position = 0
+        self._pending.clear()
+        self._session_counter = 0
+        for state in self.sessions.values():
+            state.reset()
+        self.steps.clear()
+        self.flow = self._build_flow(self)
+
+    @property
+    def replaying(self) -> bool:
+        return self._position < len(self._journal)
+
+    @property
+    def journal_length(self) -> int:
+        return len(self._journal)
+
+    def _next_seq(self) -> int:
+        return len(self._journal) + len(self._pending)
+
+    def _replayed(self, kind: str) -> bytes | None:
+        if self._position >= len(self._journal):
+            return None
+        entry = self._journal[self._position]
+        if entry.kind != kind:
+            raise ReplayDivergenceError(
+                f"flow {self.flow_id} ({type(self.flow).__name__}) took step {kind!r} where "
+                f"its journal has {entry.kind!r} at step {entry.seq}"
+            )
+        self._position += 1
+        return entry.payload
+
+    async def commit(
+        self,
+        entry: storage.JournalEntry | None,
+        effect: Callable[[Session], Any] | None = None,
+    ) -> Any:
+        """Write pending journal entries, `entry` and `effect` in one database transaction."""
+        entries = [*self._pending, *([entry] if entry is not None else [])]
+        hook = self.host.crash_hook
+        first = entries[0].seq if entries else self._next_seq()
+        steps = range(first, max(first + len(entries), first + 1))
+        if hook is not None:
+            hook(self.flow_id, steps, "before")
+
+        def unit(session: Session) -> Any:
+            storage.append_journal(session, self.flow_id, entries)
+            return effect(session) if effect is not None else None
+
+        result = await self.host.db.write(unit)
+        self._journal.extend(entries)
+        self._pending.clear()
+        self._position = len(self._journal)
+        if hook is not None:
+            hook(self.flow_id, steps, "after")
+        return result
+
+    # -- deterministic inputs -------------------------------------------------------------
+
+    def now(self) -> datetime:
+        payload = self._replayed("now")
+        if payload is not None:
+            return decode(payload, datetime)
+        moment = self.services.clock()
+        encoded = encode(moment)
+        self._pending.append(storage.JournalEntry(self._next_seq(), "now", encoded))
+        return decode(encoded, datetime)
+
+    def random_bytes(self, size: int) -> bytes:
+        payload = self._replayed("random")
+        if payload is not None:
+            return decode(payload, bytes)
+        value = os.urandom(size)
+        self._pending.append(storage.JournalEntry(self._next_seq(), "random", encode(value)))
+        return value
+
+    async def sleep(self, seconds: float) -> None:
+        wake_at = self.now().timestamp() + seconds
+        await asyncio.sleep(max(0.0, wake_at - self.services.clock().timestamp()))
+
+    async def durable(self, kind: str, work: Callable[[Session], R]) -> R:
+        payload = self._replayed(kind)
+        if payload is not None:
+            return decode(payload)  # type: ignore[no-any-return]
+        seq = self._next_seq()
+        captured: list[bytes] = []
+
+        def effect(session: Session) -> None:
+            encoded = encode(work(session))
+            captured.append(encoded)
+            storage.append_journal(
+                session, self.flow_id, [storage.JournalEntry(seq, kind, encoded)]
+            )
+
+        await self.commit(None, effect)
+        entry = storage.JournalEntry(seq, kind, captured[0])
+        self._journal.append(entry)
+        self._position = len(self._journal)
+        return decode(captured[0])  # type: ignore[no-any-return]
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def open_session(self, flow: FlowLogic[Any], party: Party) -> FlowSession:
+        from dlt.flows.api import FlowSession
+
+        self._session_counter += 1
+        session_id = f"{self.flow_id}.{self._session_counter}"
+        state = self.sessions.get(session_id)
+        if state is None:
+            state = SessionState(
+                session_id=session_id,
+                counterparty=party,
+                initiator=True,
+                protocol=type(flow).flow_name,
+                protocol_version=type(flow).protocol_version,
+            )
+            self.sessions[session_id] = state
+            for duplicate in self.host.deliver_early(party.name, state):
+                asyncio.get_running_loop().create_task(duplicate.ack())
+        return FlowSession(self, state)
+
+    def attach_responder_session(self, state: SessionState) -> FlowSession:
+        from dlt.flows.api import FlowSession
+
+        self.sessions[state.session_id] = state
+        return FlowSession(self, state)
+
+    async def send(self, state: SessionState, payload: Any) -> None:
+        data = encode(payload)
+        if self._pending:
+            await self.commit(None)
+        messages = []
+        if state.initiator and not state.init_sent:
+            messages.append(
+                SessionMessage(
+                    kind=SessionMessageKind.INIT,
+                    session_id=state.session_id,
+                    from_initiator=True,
+                    seq=0,
+                    protocol=state.protocol,
+                    protocol_version=state.protocol_version,
+                )
+            )
+            state.init_sent = True
+        messages.append(
+            SessionMessage(
+                kind=SessionMessageKind.DATA,
+                session_id=state.session_id,
+                from_initiator=state.initiator,
+                seq=state.send_seq,
+                payload=data,
+            )
+        )
+        state.send_seq += 1
+        for message in messages:
+            await self.host.publish(state.counterparty.name, message)
+
+    async def send_control(
+        self, state: SessionState, kind: SessionMessageKind, error: BaseException | None = None
+    ) -> None:
+        """Tell the counterparty this side ended or failed, so it does not wait forever."""
+        if state.initiator and not state.init_sent:
+            return
+        message = SessionMessage(
+            kind=kind,
+            session_id=state.session_id,
+            from_initiator=state.initiator,
+            seq=state.send_seq,
+            error_type=type(error).__name__ if error is not None else None,
+            error_message=str(error) if error is not None else None,
+        )
+        state.send_seq += 1
+        await self.host.publish(state.counterparty.name, message)
+
+    async def receive(self, state: SessionState, kind: type[R], timeout: float | None) -> R:
+        payload = self._replayed("receive")
+        if payload is not None:
+            record = decode(payload, Received)
+            if record.kind is not SessionMessageKind.ERROR or record.error_type != "timeout":
+                state.recv_seq += 1
+            await _ack_all(state.discard_stale())
+        else:
+            record = await self._receive_live(state, timeout)
+        return self._interpret(state, record, kind)
+
+    async def _receive_live(self, state: SessionState, timeout: float | None) -> Received:
+        seq = self._next_seq()
+        try:
+            message, inbound = await state.next_message(timeout)
+        except TimeoutError:
+            record = Received(message_id="", kind=SessionMessageKind.ERROR, error_type="timeout")
+            await self.commit(storage.JournalEntry(seq, "receive", encode(record)))
+            return record
+        record = Received(
+            message_id=message.message_id,
+            kind=message.kind,
+            payload=message.payload,
+            error_type=message.error_type,
+            error_message=message.error_message,
+        )
+        sender = str(inbound.sender)
+        await self.commit(
+            storage.JournalEntry(seq, "receive", encode(record)),
+            lambda session: storage.mark_seen(session, sender, [message.message_id]),
+        )
+        state.recv_seq += 1
+        await inbound.ack()
+        return record
+
+    @staticmethod
+    def _interpret(state: SessionState, record: Received, kind: type[R]) -> R:
+        who = str(state.counterparty)
+        if record.kind is SessionMessageKind.DATA:
+            value = decode(record.payload or b"")
+            if not isinstance(value, kind):
+                raise UnexpectedMessageTypeError(
+                    f"{who} sent a {type(value).__name__} where a {kind.__name__} was expected; "
+                    "do both nodes run the same CorDapp version?"
+                )
+            return value
+        if record.kind is SessionMessageKind.END:
+            raise UnexpectedFlowEndError(
+                f"{who} ended its flow while this flow still expected a {kind.__name__}"
+            )
+        if record.error_type == "timeout":
+            raise FlowTimeoutError(f"{who} sent nothing in time (expected a {kind.__name__})")
+        raise CounterpartyFlowError(who, record.error_type or "error", record.error_message or "")
+
+    # -- sub-flows and progress -----------------------------------------------------------
+
+    async def run_sub_flow(self, flow: FlowLogic[R]) -> R:
+        flow._fiber = self
+        return await flow.call()
+
+    def progress(self, label: str) -> None:
+        self.steps.append(label)
+        for listener in self.step_listeners:
+            listener.put_nowait(label)
+
+    def unconsumed(self) -> list[InboundMessage]:
+        """Messages delivered to this flow's sessions but never received; from now on the
+        engine acknowledges late arrivals at once, since no replay would receive them."""
+        self.finishing = True
+        held = [inbound for state in self.sessions.values() for _, inbound in state.inbox.values()]
+        for state in self.sessions.values():
+            state.inbox.clear()
+        return held
+
+
+async def _ack_all(messages: list[InboundMessage]) -> None:
+    for message in messages:
+        await message.ack()

@@ -1,0 +1,190 @@
+"""Sending a transaction with its back-chain, and receiving one safely.
+
+The receiver fetches whatever part of the chain it lacks; the sender serves only
+transactions and attachments in the chain of what it sent, so a peer cannot use the
+conversation to read anything else from its vault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from dlt.crypto import SecureHash
+from dlt.encoding import serializable
+from dlt.flows.api import FlowLogic, FlowSession
+from dlt.flows.errors import FlowException
+from dlt.ledger import Attachment, SignedTransaction
+from dlt.ledger.states import LedgerModel
+from dlt.vault.attachment_store import load_attachment
+from dlt.vault.transaction_store import load_transaction
+
+MAX_FETCH_BATCH = 100
+MAX_CHAIN_LENGTH = 100_000
+
+
+@serializable("flows.FetchRequest")
+class FetchRequest(LedgerModel):
+    """Ask for parts of a chain; an empty request ends the conversation."""
+
+    transactions: tuple[SecureHash, ...] = Field(default=(), max_length=MAX_FETCH_BATCH)
+    attachments: tuple[SecureHash, ...] = Field(default=(), max_length=MAX_FETCH_BATCH)
+
+    @property
+    def done(self) -> bool:
+        return not self.transactions and not self.attachments
+
+
+@serializable("flows.FetchResponse")
+class FetchResponse(LedgerModel):
+    transactions: tuple[SignedTransaction, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+def dependencies(stx: SignedTransaction) -> set[SecureHash]:
+    """Transactions whose outputs `stx` consumes or references."""
+    return {ref.txhash for ref in (*stx.tx.inputs, *stx.tx.references)}
+
+
+class DataVendingFlow(FlowLogic[None]):
+    """Serve a peer's fetch requests for the chain of `stx` until it says it is done."""
+
+    session: FlowSession
+    stx: SignedTransaction
+
+    async def call(self) -> None:
+        allowed_txs = {self.stx.id} | dependencies(self.stx)
+        allowed_attachments = set(self.stx.tx.attachments)
+        while True:
+            request = await self.session.receive(FetchRequest)
+            if request.done:
+                return
+            refused = [h for h in request.transactions if h not in allowed_txs]
+            refused += [h for h in request.attachments if h not in allowed_attachments]
+            if refused:
+                raise FlowException(
+                    f"{self.session.counterparty} asked for {refused[0]}, which is not in the "
+                    "chain of the transaction it was sent"
+                )
+
+            def load(session: Session, request: FetchRequest = request) -> FetchResponse:
+                txs = [load_transaction(session, h) for h in request.transactions]
+                atts = [load_attachment(session, h) for h in request.attachments]
+                return FetchResponse(
+                    transactions=tuple(tx for tx in txs if tx is not None),
+                    attachments=tuple(a for a in atts if a is not None),
+                )
+
+            response = await self.durable("vend", load)
+            for tx in response.transactions:
+                allowed_txs |= dependencies(tx)
+                allowed_attachments |= set(tx.tx.attachments)
+            await self.session.send(response)
+
+
+class SendTransactionFlow(FlowLogic[None]):
+    """Send `stx` and serve its back-chain to the counterparty's ReceiveTransactionFlow."""
+
+    session: FlowSession
+    stx: SignedTransaction
+
+    async def call(self) -> None:
+        await self.session.send(self.stx)
+        await self.sub_flow(DataVendingFlow(session=self.session, stx=self.stx))
+
+
+class ResolveTransactionsFlow(FlowLogic[None]):
+    """Fetch, verify and record the missing back-chain and attachments of `stx`."""
+
+    session: FlowSession
+    stx: SignedTransaction
+
+    async def call(self) -> None:
+        services = self.services
+        downloaded: dict[SecureHash, SignedTransaction] = {}
+        frontier = dependencies(self.stx)
+        while frontier:
+            missing = await self.durable(
+                "resolve.missing", services.missing_transactions(sorted(frontier))
+            )
+            frontier = set()
+            for batch in _batches(missing):
+                response = await self.session.send_and_receive(
+                    FetchResponse, FetchRequest(transactions=tuple(batch))
+                )
+                received = {tx.id: tx for tx in response.transactions}
+                if set(received) != set(batch):
+                    raise FlowException(
+                        f"{self.session.counterparty} did not send the transactions asked for"
+                    )
+                downloaded.update(received)
+                for tx in received.values():
+                    frontier |= dependencies(tx) - downloaded.keys()
+            if len(downloaded) > MAX_CHAIN_LENGTH:
+                raise FlowException(f"back-chain longer than {MAX_CHAIN_LENGTH} transactions")
+        attachments = await self._fetch_attachments(
+            {a for tx in (self.stx, *downloaded.values()) for a in tx.tx.attachments}
+        )
+        await self.session.send(FetchRequest())
+        ordered = _topological(downloaded)
+        await services.verify_chain(ordered, attachments)
+        if ordered or attachments:
+            await self.durable("resolve.record", services.record_chain_unit(ordered, attachments))
+
+    async def _fetch_attachments(self, wanted: Iterable[SecureHash]) -> list[Attachment]:
+        missing = await self.durable(
+            "resolve.attachments", self.services.missing_attachments(sorted(wanted))
+        )
+        fetched: list[Attachment] = []
+        for batch in _batches(missing):
+            response = await self.session.send_and_receive(
+                FetchResponse, FetchRequest(attachments=tuple(batch))
+            )
+            if {a.id for a in response.attachments} != set(batch):
+                raise FlowException(
+                    f"{self.session.counterparty} did not send the attachments asked for"
+                )
+            fetched.extend(response.attachments)
+        return fetched
+
+
+class ReceiveTransactionFlow(FlowLogic[SignedTransaction]):
+    """Receive a transaction, resolve its chain and verify it.
+
+    With `check_sufficient_signatures` false, signatures still present must be valid but
+    required ones may be missing (the transaction is still being signed).
+    """
+
+    session: FlowSession
+    check_sufficient_signatures: bool = True
+
+    async def call(self) -> SignedTransaction:
+        stx = await self.session.receive(SignedTransaction)
+        await self.sub_flow(ResolveTransactionsFlow(session=self.session, stx=stx))
+        allowed: Any = () if self.check_sufficient_signatures else stx.missing_signers()
+        await self.services.verify(stx, allowed_missing=tuple(allowed))
+        return stx
+
+
+def _batches(items: list[SecureHash]) -> list[list[SecureHash]]:
+    return [items[i : i + MAX_FETCH_BATCH] for i in range(0, len(items), MAX_FETCH_BATCH)]
+
+
+def _topological(transactions: dict[SecureHash, SignedTransaction]) -> list[SignedTransaction]:
+    """Dependencies before dependants, ties broken by id so every run agrees."""
+    ordered: list[SignedTransaction] = []
+    placed: set[SecureHash] = set()
+    remaining = dict(sorted(transactions.items()))
+    while remaining:
+        ready = [
+            tx_id for tx_id, tx in remaining.items() if not (dependencies(tx) & remaining.keys())
+        ]
+        if not ready:
+            raise FlowException("the back-chain contains a cycle")
+        for tx_id in ready:
+            ordered.append(remaining.pop(tx_id))
+            placed.add(tx_id)
+    return ordered

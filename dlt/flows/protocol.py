@@ -1,0 +1,53 @@
+"""What flows send each other on the wire, and what a receive leaves in the journal."""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import Field
+
+from dlt.encoding import serializable
+from dlt.ledger.states import LedgerModel
+
+
+class SessionMessageKind(enum.StrEnum):
+    INIT = "init"
+    DATA = "data"
+    END = "end"
+    ERROR = "error"
+
+
+@serializable("flows.SessionMessage")
+class SessionMessage(LedgerModel):
+    """One message of a session. `session_id` is the initiator's; `from_initiator` gives the
+    direction, and `seq` orders the messages of one direction from 0."""
+
+    kind: SessionMessageKind
+    session_id: str = Field(min_length=1, max_length=200)
+    from_initiator: bool
+    seq: int = Field(ge=0)
+    protocol: str | None = None
+    protocol_version: int | None = None
+    payload: bytes | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+    @property
+    def message_id(self) -> str:
+        return message_id(self.session_id, self.from_initiator, self.seq)
+
+
+def message_id(session_id: str, from_initiator: bool, seq: int) -> str:
+    """Deterministic, so a replayed send carries the id of the original and is dropped."""
+    return f"{session_id}/{'i' if from_initiator else 'r'}/{seq}"
+
+
+@serializable("flows.Received")
+class Received(LedgerModel):
+    """A journaled receive: the message as consumed, so a replay sees exactly the same."""
+
+    message_id: str
+    kind: SessionMessageKind
+    payload: bytes | None = None
+    error_type: str | None = None
+    error_message: str | None = None

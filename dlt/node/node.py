@@ -1,0 +1,106 @@
+"""A node: database, vault, keys, identities, messaging and the flow engine, put together.
+
+The same assembly serves the MockNetwork (in-memory transport) and the node process (AMQP).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dlt.crypto import PrivateKey
+from dlt.flows.api import FlowHandle, FlowLogic
+from dlt.flows.engine import FlowEngine
+from dlt.flows.fiber import CrashHook
+from dlt.flows.hospital import Hospital
+from dlt.identity import Party, X500Name
+from dlt.ledger import cordapp_attachment
+from dlt.messaging.transport import Transport
+from dlt.node.identity_service import IdentityService
+from dlt.node.key_management import KeyManagementService
+from dlt.node.network_map_cache import NetworkMapCache
+from dlt.node.node_info import NetworkParameters, NodeInfo
+from dlt.node.services import ServiceHub, utc_now
+from dlt.vault.attachment_store import SqlAttachmentStorage
+from dlt.vault.database import Database
+from dlt.vault.vault_service import VaultService
+
+
+class Node:
+    def __init__(
+        self,
+        *,
+        name: X500Name,
+        legal_key: PrivateKey,
+        database_url: str,
+        transport: Transport,
+        parameters: NetworkParameters,
+        key_directory: Path | None = None,
+        cordapps: Sequence[str] = (),
+        clock: Callable[[], datetime] = utc_now,
+        hospital: Hospital | None = None,
+        crash_hook: CrashHook | None = None,
+        addresses: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.cordapps = tuple(cordapps)
+        for package in self.cordapps:
+            importlib.import_module(package)
+        self.db = Database(database_url)
+        keys = KeyManagementService(key_directory)
+        keys.add(legal_key)
+        party = Party(name=name, owning_key=legal_key.public_key)
+        identities = IdentityService([party])
+        self.info = NodeInfo(legal_identity=party, addresses=tuple(addresses))
+        self.network_map = NetworkMapCache(parameters, identities)
+        self.network_map.add_node(self.info)
+        self.services = ServiceHub(
+            our_identity=party,
+            db=self.db,
+            identity=identities,
+            keys=keys,
+            network_map=self.network_map,
+            vault=VaultService(self.db, lambda: keys.keys),
+            attachments=SqlAttachmentStorage(self.db),
+            clock=clock,
+        )
+        self.engine = FlowEngine(
+            db=self.db,
+            transport=transport,
+            services=self.services,
+            hospital=hospital,
+            crash_hook=crash_hook,
+        )
+        self.started = False
+
+    @property
+    def party(self) -> Party:
+        return self.services.our_identity
+
+    async def start(self) -> None:
+        """Create tables, install CorDapp code attachments, resume flows, take messages."""
+        self.db.create_tables()
+        for package in self.cordapps:
+            self.services.attachments.import_attachment(cordapp_attachment(package))
+        await self.engine.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        if self.started:
+            self.started = False
+            await self.engine.stop()
+        self.db.close()
+
+    async def start_flow(self, flow: FlowLogic[Any]) -> FlowHandle[Any]:
+        return await self.engine.start_flow(flow)
+
+    async def run_flow(self, flow: FlowLogic[Any]) -> Any:
+        """Start a flow and wait for its result."""
+        handle = await self.start_flow(flow)
+        return await handle.result()
+
+    def __repr__(self) -> str:
+        return f"Node({self.name})"

@@ -1,0 +1,52 @@
+"""What the network knows about a node, and the parameters every node agrees on."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from dlt import PLATFORM_VERSION
+from dlt.crypto import PublicKey, SecureHash
+from dlt.encoding import encode, serializable
+from dlt.identity import Party, X500Name
+from dlt.ledger.states import LedgerModel
+
+
+@serializable("node.NodeInfo")
+class NodeInfo(LedgerModel):
+    """A node's legal identity and where to reach it; the network map publishes it signed."""
+
+    legal_identity: Party
+    addresses: tuple[str, ...] = ()
+    """Messaging addresses, e.g. an amqps URL with the inbox queue."""
+    rpc_address: str | None = None
+    platform_version: int = PLATFORM_VERSION
+    serial: int = Field(default=1, ge=1)
+    """Bumped on every change so the map keeps the newest."""
+
+    @property
+    def name(self) -> X500Name:
+        return self.legal_identity.name
+
+
+@serializable("node.NotaryInfo")
+class NotaryInfo(LedgerModel):
+    """A notary service: its identity (a composite key for a cluster) and whether it validates."""
+
+    identity: Party
+    validating: bool = False
+
+
+@serializable("node.NetworkParameters")
+class NetworkParameters(LedgerModel):
+    """Rules every node on the network follows; transactions pin them by hash."""
+
+    minimum_platform_version: int = PLATFORM_VERSION
+    notaries: tuple[NotaryInfo, ...] = ()
+    max_message_size: int = 10 * 1024 * 1024
+    max_transaction_size: int = 10 * 1024 * 1024
+    trusted_attachment_signers: tuple[PublicKey, ...] = ()
+    epoch: int = Field(default=1, ge=1)
+
+    @property
+    def hash(self) -> SecureHash:
+        return SecureHash.sha256(encode(self))

@@ -1,0 +1,169 @@
+"""Attachments in the node's database: the SQL implementation of `AttachmentStorage`.
+
+Session-level functions work inside a unit of work or a read; `SqlAttachmentStorage` wraps
+them for callers on worker threads (never the event loop, never inside a unit of work).
+Importing the same bytes again merges their signatures, as `InMemoryAttachmentStorage` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from dlt.crypto import PublicKey, SecureHash
+from dlt.encoding import DecodingError, decode, encode
+from dlt.ledger import Attachment, AttachmentSignature
+from dlt.vault.database import Database
+from dlt.vault.query import PageSpecification
+from dlt.vault.schema import attachments, utc_now
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """An attachment's listing entry, without its content."""
+
+    id: SecureHash
+    size: int
+    signers: frozenset[PublicKey]
+    uploaded_at: datetime
+    uploader: str | None
+    filename: str | None
+
+
+def _encode_signatures(signatures: tuple[AttachmentSignature, ...]) -> bytes:
+    return encode([{"by": sig.by, "signature": sig.signature} for sig in signatures])
+
+
+def _decode_signatures(data: bytes) -> tuple[AttachmentSignature, ...]:
+    entries = decode(data, list)
+    signatures = []
+    for entry in entries:
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("by"), PublicKey)
+            and isinstance(entry.get("signature"), bytes)
+        ):
+            raise DecodingError("a stored attachment signature is malformed")
+        signatures.append(AttachmentSignature(entry["by"], entry["signature"]))
+    return tuple(signatures)
+
+
+def store_attachment(
+    session: Session,
+    attachment: Attachment,
+    *,
+    uploaded_at: datetime,
+    uploader: str | None = None,
+    filename: str | None = None,
+) -> SecureHash:
+    """Store `attachment`, or merge its signatures into the stored copy; returns its id."""
+    key = str(attachment.id)
+    row = session.execute(
+        select(attachments.c.signatures).where(attachments.c.id == key)
+    ).one_or_none()
+    if row is None:
+        session.execute(
+            insert(attachments).values(
+                id=key,
+                data=attachment.data,
+                signatures=_encode_signatures(attachment.signatures),
+                uploaded_at=uploaded_at,
+                uploader=uploader,
+                filename=filename,
+            )
+        )
+        return attachment.id
+    known = _decode_signatures(row.signatures)
+    signers = {sig.by for sig in known}
+    extra = tuple(sig for sig in attachment.signatures if sig.by not in signers)
+    if extra:
+        session.execute(
+            update(attachments)
+            .where(attachments.c.id == key)
+            .values(signatures=_encode_signatures(known + extra))
+        )
+    return attachment.id
+
+
+def load_attachment(session: Session, attachment_id: SecureHash) -> Attachment | None:
+    """The attachment with its signatures (checked again on load), or None."""
+    row = session.execute(
+        select(attachments.c.data, attachments.c.signatures).where(
+            attachments.c.id == str(attachment_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return Attachment(row.data, _decode_signatures(row.signatures))
+
+
+def list_attachments(
+    session: Session, paging: PageSpecification | None = None
+) -> tuple[AttachmentInfo, ...]:
+    """Attachments oldest first (ties by id), without their content."""
+    paging = paging or PageSpecification()
+    query = (
+        select(
+            attachments.c.id,
+            func.length(attachments.c.data).label("size"),
+            attachments.c.signatures,
+            attachments.c.uploaded_at,
+            attachments.c.uploader,
+            attachments.c.filename,
+        )
+        .order_by(attachments.c.uploaded_at, attachments.c.id)
+        .limit(paging.page_size)
+        .offset(paging.offset)
+    )
+    return tuple(
+        AttachmentInfo(
+            id=SecureHash.parse(row.id),
+            size=int(row.size),
+            signers=frozenset(sig.by for sig in _decode_signatures(row.signatures)),
+            uploaded_at=row.uploaded_at,
+            uploader=row.uploader,
+            filename=row.filename,
+        )
+        for row in session.execute(query)
+    )
+
+
+def count_attachments(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(attachments)).scalar_one()
+
+
+class SqlAttachmentStorage:
+    """`dlt.ledger.AttachmentStorage` over the database, for worker threads.
+
+    Each call is its own unit of work or read; inside a unit of work use the session-level
+    functions instead (a unit of work waiting for another one would wait forever).
+    """
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    def import_attachment(
+        self, attachment: Attachment, *, uploader: str | None = None, filename: str | None = None
+    ) -> SecureHash:
+        uploaded_at = self._clock()
+        return self._db.write_sync(
+            lambda session: store_attachment(
+                session, attachment, uploaded_at=uploaded_at, uploader=uploader, filename=filename
+            )
+        )
+
+    def open_attachment(self, attachment_id: SecureHash) -> Attachment | None:
+        return self._db.read_sync(lambda session: load_attachment(session, attachment_id))
+
+    def list_attachments(
+        self, paging: PageSpecification | None = None
+    ) -> tuple[AttachmentInfo, ...]:
+        return self._db.read_sync(lambda session: list_attachments(session, paging))
+
+    def count(self) -> int:
+        return self._db.read_sync(count_attachments)

@@ -1,0 +1,175 @@
+"""The node's database: SQLite by default, PostgreSQL by URL, never touched from the event loop.
+
+Writes go through one writer thread that group-commits: it takes every unit of work queued
+while the previous commit ran and commits them together, each inside its own savepoint, so a
+failing unit rolls back alone while the rest share one fsync. Reads run on a small pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+metadata = MetaData()
+"""Every table the node owns, from every module that owns one."""
+
+MAX_BATCH = 256
+
+
+class DatabaseError(Exception):
+    """The database could not be opened or a unit of work could not be committed."""
+
+
+@dataclass
+class _Job:
+    work: Callable[[Session], Any]
+    future: Future[Any]
+
+
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy issue BEGIN itself so savepoints and transactions behave.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("writer") else "BEGIN")
+
+
+class Database:
+    """One node's database. Thread-safe; async callers use `write` and `read`."""
+
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "FULL", read_threads: int = 2
+    ) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        try:
+            self.engine = create_engine(url, pool_pre_ping=not self.is_sqlite)
+        except Exception as exc:
+            raise DatabaseError(f"cannot open database {url!r}: {exc}") from exc
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, sqlite_synchronous)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="db-writer", daemon=True)
+        self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="db-reader")
+        self._closed = False
+        self._writer.start()
+
+    def create_tables(self) -> None:
+        """Create every registered table that does not exist yet."""
+        metadata.create_all(self.engine)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def submit(self, work: Callable[[Session], T]) -> Future[T]:
+        """Queue `work(session)`; it commits atomically, possibly with other units of work."""
+        if self._closed:
+            raise DatabaseError("the database is closed")
+        future: Future[T] = Future()
+        self._jobs.put(_Job(work, future))
+        return future
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        return await asyncio.wrap_future(self.submit(work))
+
+    def write_sync(self, work: Callable[[Session], T]) -> T:
+        if threading.current_thread() is self._writer:
+            raise DatabaseError(
+                "write_sync called from inside a unit of work would wait for itself forever; "
+                "use the session the unit of work was given"
+            )
+        return self.submit(work).result()
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._jobs.put(None)
+                    break
+                batch.append(more)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Job]) -> None:
+        results: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            with self.engine.connect() as connection:
+                # `info` belongs to the pooled DBAPI connection and outlives this checkout:
+                # clear the flag, or a reader reusing the connection would BEGIN IMMEDIATE.
+                connection.info["writer"] = True
+                try:
+                    with Session(bind=connection) as session, session.begin():
+                        for job in batch:
+                            try:
+                                with session.begin_nested():
+                                    result = job.work(session)
+                                results.append((job, result, None))
+                            except Exception as exc:
+                                results.append((job, None, exc))
+                finally:
+                    connection.info.pop("writer", None)
+        except Exception as exc:
+            error = DatabaseError(f"commit failed: {exc}")
+            error.__cause__ = exc
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(error)
+            return
+        for job, result, failure in results:
+            if failure is not None:
+                job.future.set_exception(failure)
+            else:
+                job.future.set_result(result)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def _read(self, work: Callable[[Session], T]) -> T:
+        with Session(self.engine) as session:
+            return work(session)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self._read, work)
+
+    def read_sync(self, work: Callable[[Session], T]) -> T:
+        return self._read(work)
+
+    def close(self) -> None:
+        """Finish queued writes, then release every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(None)
+        self._writer.join()
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The notary: uniqueness providers, the replica service and its wire protocol."""

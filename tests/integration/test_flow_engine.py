@@ -1,0 +1,275 @@
+"""The flow engine: conversations, replay after crashes, faults, the hospital, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dlt.flows import CounterpartyFlowError, FlowKilledError, FlowTimeoutError
+from dlt.flows.storage import FlowStatus
+from dlt.messaging.in_memory import Fault
+from fixtures.flows import (
+    FLAKY_FAILURES,
+    FlakyFlow,
+    NondeterministicFlow,
+    PingFlow,
+    RefuseFlow,
+    SilentFlow,
+    SleeperFlow,
+    effect_count,
+)
+
+ALICE = "O=Alice, L=Leeds, C=GB"
+BOB = "O=Bob, L=York, C=GB"
+
+
+async def two_nodes(network):
+    alice = network.create_node(ALICE)
+    bob = network.create_node(BOB)
+    await network.start()
+    return alice, bob
+
+
+async def test_a_conversation_runs_to_completion(network):
+    alice, bob = await two_nodes(network)
+
+    answers = await alice.run(PingFlow(peer=bob.name, count=3))
+
+    assert answers == [0, 2, 4]
+    await network.settle()
+    assert effect_count(alice.node.db, "ping-2") == 1
+    assert effect_count(bob.node.db, "pong-2") == 1
+
+
+async def test_finished_flows_are_recorded_with_their_result(network):
+    alice, bob = await two_nodes(network)
+    handle = await alice.start_flow(PingFlow(peer=bob.name, count=1))
+    await handle.result()
+
+    record = await alice.node.engine.flow_status(handle.flow_id)
+
+    assert record.status is FlowStatus.COMPLETED
+    assert await alice.node.engine.result_of(handle.flow_id) == [0]
+
+
+async def test_progress_steps_are_reported(network):
+    alice, bob = await two_nodes(network)
+    handle = await alice.start_flow(PingFlow(peer=bob.name, count=1))
+    await handle.result()
+
+    assert handle.progress == ["Greeting"]
+
+
+async def test_duplicated_messages_change_nothing(network):
+    alice, bob = await two_nodes(network)
+    network.add_fault(Fault(matches=lambda sender, message: True, duplicate=2))
+
+    answers = await alice.run(PingFlow(peer=bob.name, count=3))
+
+    await network.settle()
+    assert answers == [0, 2, 4]
+    assert effect_count(bob.node.db) == 3
+    assert effect_count(alice.node.db) == 3
+
+
+async def test_reordered_messages_are_delivered_in_order(network):
+    alice, bob = await two_nodes(network)
+    network.add_fault(
+        Fault(matches=lambda sender, message: sender == alice.name, reorder=True, remaining=3)
+    )
+    handle = await alice.start_flow(PingFlow(peer=bob.name, count=3))
+    await asyncio.sleep(0.05)
+    network.messaging.release_held()
+
+    assert await asyncio.wait_for(handle.result(), 10) == [0, 2, 4]
+
+
+async def test_delayed_messages_still_arrive(network):
+    alice, bob = await two_nodes(network)
+    network.add_fault(Fault(matches=lambda sender, message: True, delay=0.05, remaining=4))
+
+    assert await alice.run(PingFlow(peer=bob.name, count=2)) == [0, 2]
+
+
+async def test_dropped_message_is_recovered_by_a_restart_of_the_sender(network):
+    alice, bob = await two_nodes(network)
+    network.add_fault(
+        Fault(matches=lambda sender, message: sender == alice.name, drop=True, remaining=1)
+    )
+    handle = await alice.start_flow(PingFlow(peer=bob.name, count=1))
+    await asyncio.sleep(0.1)
+    await alice.restart()
+
+    assert await alice.result_of(handle.flow_id) == [0]
+
+
+@pytest.mark.parametrize("phase", ["before", "after"])
+async def test_initiator_crashed_at_every_step_resumes_and_completes_exactly_once(tmp_path, phase):
+    from dlt.testing.mock_network import MockNetwork
+
+    steps = 0
+    while True:
+        network = MockNetwork(tmp_path / f"{phase}-{steps}", cordapps=["sample_cordapp"])
+        alice, bob = await two_nodes(network)
+        try:
+            alice.crash_at(steps, phase, flow_name="test.Ping")
+            handle = await alice.start_flow(PingFlow(peer=bob.name, count=2))
+            done = asyncio.ensure_future(handle.result())
+            crashed = asyncio.ensure_future(alice.crashed.wait())
+            await asyncio.wait([done, crashed], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            if done.done() and not crashed.done():
+                crashed.cancel()
+                assert done.result() == [0, 2]
+                break
+            done.cancel()
+            await alice.start()
+            assert await alice.result_of(handle.flow_id) == [0, 2], f"crash at step {steps}"
+            await network.settle()
+            assert effect_count(alice.node.db) == 2, f"crash at step {steps}"
+            assert effect_count(bob.node.db) == 2, f"crash at step {steps}"
+            assert not network.messaging.pending(alice.name)
+            assert not network.messaging.pending(bob.name)
+        finally:
+            await network.stop()
+        steps += 1
+    assert steps >= 4
+
+
+@pytest.mark.parametrize("phase", ["before", "after"])
+async def test_responder_crashed_at_every_step_resumes_and_completes_exactly_once(tmp_path, phase):
+    from dlt.testing.mock_network import MockNetwork
+
+    steps = 0
+    while True:
+        network = MockNetwork(tmp_path / f"{phase}-{steps}", cordapps=["sample_cordapp"])
+        alice, bob = await two_nodes(network)
+        try:
+            bob.crash_at(steps, phase)
+            handle = await alice.start_flow(PingFlow(peer=bob.name, count=2))
+            done = asyncio.ensure_future(handle.result())
+            crashed = asyncio.ensure_future(bob.crashed.wait())
+            await asyncio.wait([done, crashed], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            if done.done() and not crashed.done():
+                crashed.cancel()
+                assert done.result() == [0, 2]
+                break
+            await bob.start()
+            assert await asyncio.wait_for(done, 10) == [0, 2], f"crash at step {steps}"
+            await network.settle()
+            assert effect_count(bob.node.db) == 2, f"crash at step {steps}"
+            assert effect_count(alice.node.db) == 2, f"crash at step {steps}"
+        finally:
+            await network.stop()
+        steps += 1
+    assert steps >= 4
+
+
+async def test_counterparty_flow_exception_reaches_the_initiator(network):
+    alice, bob = await two_nodes(network)
+
+    with pytest.raises(CounterpartyFlowError, match="no, not today"):
+        await alice.run(RefuseFlow(peer=bob.name))
+
+
+async def test_failed_flow_is_recorded_with_its_error(network):
+    alice, bob = await two_nodes(network)
+    handle = await alice.start_flow(RefuseFlow(peer=bob.name))
+    with pytest.raises(CounterpartyFlowError):
+        await handle.result()
+
+    record = await alice.node.engine.flow_status(handle.flow_id)
+
+    assert record.status is FlowStatus.FAILED
+    assert "no, not today" in (record.error_message or "")
+
+
+async def test_a_receive_that_waits_too_long_times_out(network):
+    alice, bob = await two_nodes(network)
+
+    with pytest.raises(FlowTimeoutError, match="sent nothing in time"):
+        await alice.run(SilentFlow(peer=bob.name, timeout=0.1))
+
+
+async def test_transient_errors_are_retried_until_the_flow_succeeds(network):
+    alice, _ = await two_nodes(network)
+
+    assert await alice.run(FlakyFlow(key="retry-twice", failures=2)) == "recovered"
+    assert FLAKY_FAILURES["retry-twice"] == 2
+    assert effect_count(alice.node.db, "flaky") == 1
+
+
+async def test_a_flow_that_keeps_failing_transiently_is_parked_for_an_operator(network):
+    alice, _ = await two_nodes(network)
+    handle = await alice.start_flow(FlakyFlow(key="hopeless", failures=100))
+    await network.settle(timeout=20)
+
+    record = await alice.node.engine.flow_status(handle.flow_id)
+
+    assert record.status is FlowStatus.HOSPITALISED
+    assert "retries" in (record.error_message or "")
+
+
+async def test_a_parked_flow_can_be_retried_by_an_operator(network):
+    alice, _ = await two_nodes(network)
+    handle = await alice.start_flow(FlakyFlow(key="operator", failures=6))
+    await network.settle(timeout=20)
+    FLAKY_FAILURES["operator"] = 100
+
+    await alice.node.engine.retry_flow(handle.flow_id)
+
+    assert await asyncio.wait_for(handle.result(), 5) == "recovered"
+
+
+async def test_a_flow_that_diverges_on_replay_is_parked(network):
+    alice, _ = await two_nodes(network)
+    handle = await alice.start_flow(NondeterministicFlow(key="diverge"))
+    await network.settle(timeout=10)
+
+    record = await alice.node.engine.flow_status(handle.flow_id)
+
+    assert record.status is FlowStatus.HOSPITALISED
+    assert record.error_type == "ReplayDivergenceError"
+
+
+async def test_an_operator_can_kill_a_flow(network):
+    alice, _ = await two_nodes(network)
+    handle = await alice.start_flow(SleeperFlow(seconds=60))
+
+    await alice.node.engine.kill_flow(handle.flow_id)
+
+    with pytest.raises(FlowKilledError):
+        await handle.result()
+    record = await alice.node.engine.flow_status(handle.flow_id)
+    assert record.status is FlowStatus.KILLED
+
+
+async def test_a_durable_sleep_survives_a_restart(network):
+    alice, _ = await two_nodes(network)
+    handle = await alice.start_flow(SleeperFlow(seconds=0.3))
+    await asyncio.sleep(0.05)
+    await alice.restart()
+
+    assert await alice.result_of(handle.flow_id) == "awake"
+
+
+async def test_flows_survive_a_clean_restart_of_both_nodes(network):
+    alice, bob = await two_nodes(network)
+    network.add_fault(Fault(matches=lambda sender, message: True, delay=0.2, remaining=2))
+    handle = await alice.start_flow(PingFlow(peer=bob.name, count=2))
+    await asyncio.sleep(0.05)
+    await alice.stop()
+    await bob.stop()
+    await bob.start()
+    await alice.start()
+
+    assert await alice.result_of(handle.flow_id) == [0, 2]
+
+
+async def test_many_flows_run_concurrently(network):
+    alice, bob = await two_nodes(network)
+
+    handles = [await alice.start_flow(PingFlow(peer=bob.name, count=1)) for _ in range(200)]
+    results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 60)
+
+    assert results == [[0]] * 200

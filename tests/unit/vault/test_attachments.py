@@ -1,0 +1,73 @@
+"""Attachments in SQL: round trips, merged signatures, listing, and use from worker threads."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlt.ledger import Attachment
+from dlt.vault import (
+    DatabaseError,
+    PageSpecification,
+    SqlAttachmentStorage,
+    count_attachments,
+    load_attachment,
+    store_attachment,
+)
+from fixtures.ledger import ALICE, BOB
+
+
+@pytest.fixture
+def storage(database, clock):
+    return SqlAttachmentStorage(database, clock=clock)
+
+
+def test_an_imported_attachment_opens_with_its_content_and_signers(storage):
+    attachment = Attachment(b"price bounds: 0..500").signed_by(ALICE.key)
+
+    attachment_id = storage.import_attachment(attachment)
+
+    opened = storage.open_attachment(attachment_id)
+    assert opened.data == attachment.data
+    assert opened.signers == {ALICE.public_key}
+
+
+def test_an_unknown_attachment_opens_as_nothing(storage):
+    assert storage.open_attachment(Attachment(b"never stored").id) is None
+
+
+def test_importing_the_same_bytes_again_merges_the_signatures(storage):
+    storage.import_attachment(Attachment(b"trading hours").signed_by(ALICE.key))
+
+    attachment_id = storage.import_attachment(Attachment(b"trading hours").signed_by(BOB.key))
+
+    assert storage.open_attachment(attachment_id).signers == {ALICE.public_key, BOB.public_key}
+    assert storage.count() == 1
+
+
+def test_attachments_are_listed_oldest_first_with_their_details(storage, clock):
+    first = storage.import_attachment(Attachment(b"one"), uploader="alice", filename="one.txt")
+    clock.advance(1)
+    second = storage.import_attachment(Attachment(b"second").signed_by(BOB.key))
+
+    page_one = storage.list_attachments(PageSpecification(1, 1))
+    page_two = storage.list_attachments(PageSpecification(2, 1))
+
+    assert [(info.id, info.size, info.uploader, info.filename) for info in page_one] == [
+        (first, 3, "alice", "one.txt")
+    ]
+    assert [(info.id, info.signers) for info in page_two] == [(second, {BOB.public_key})]
+
+
+def test_an_attachment_stored_in_a_unit_of_work_is_visible_within_it(database, clock):
+    attachment = Attachment(b"rules")
+
+    def work(session):
+        store_attachment(session, attachment, uploaded_at=clock.now)
+        return load_attachment(session, attachment.id), count_attachments(session)
+
+    assert database.write_sync(work) == (attachment, 1)
+
+
+def test_the_thread_api_refuses_to_wait_for_itself_inside_a_unit_of_work(database, storage):
+    with pytest.raises(DatabaseError, match="would wait for itself forever"):
+        database.write_sync(lambda session: storage.import_attachment(Attachment(b"x")))
