@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 from sqlalchemy.orm import Session
 
+from dlt.crypto import PublicKey
 from dlt.identity import Party
+from dlt.ledger import SignedTransaction, TransactionBuilder
+from dlt.ledger.components import PRIVACY_SALT_SIZE
 
 if TYPE_CHECKING:
     from dlt.flows.fiber import Fiber, SessionState
@@ -130,6 +133,14 @@ class FlowLogic(BaseModel, Generic[T]):
     async def sleep(self, seconds: float) -> None:
         """Sleep durably: after a restart the flow wakes at the originally planned time."""
         await self.fiber.sleep(seconds)
+
+    def sign_initial(self, builder: TransactionBuilder, *keys: PublicKey) -> SignedTransaction:
+        """Freeze `builder` with a journaled privacy salt (so a replay builds the very same
+        transaction) and sign it with `keys`, by default our legal identity key."""
+        stx = SignedTransaction(builder.to_wire_transaction(self.random_bytes(PRIVACY_SALT_SIZE)))
+        for key in keys or (self.our_identity.owning_key,):
+            stx = stx.with_signatures(self.services.sign(stx, key))
+        return stx
 
     async def durable(self, kind: str, work: Callable[[Session], R]) -> R:
         """Run `work` in a database transaction together with its journal entry.

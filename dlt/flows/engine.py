@@ -33,7 +33,7 @@ from dlt.flows.errors import (
 from dlt.flows.fiber import CrashHook, Fiber, SessionState
 from dlt.flows.hospital import Hospital, Treatment
 from dlt.flows.protocol import SessionMessage, SessionMessageKind
-from dlt.flows.registry import default_responders, flow_class
+from dlt.flows.registry import flow_class, responder_for
 from dlt.flows.storage import FlowStatus
 from dlt.identity import X500Name
 from dlt.messaging.transport import InboundMessage, OutboundMessage, Transport
@@ -87,7 +87,8 @@ class FlowEngine:
         self.db = db
         self.transport = transport
         self.services = services
-        self.responders = default_responders() if responders is None else responders
+        self.responders = dict(responders or {})
+        """Per-node responders that take precedence over the registered ones."""
         self.hospital = hospital or Hospital()
         self.crash_hook = crash_hook
         self.on_crash: Any = None
@@ -248,6 +249,7 @@ class FlowEngine:
 
         def finish(session: Any) -> None:
             storage.set_status(session, fiber.flow_id, FlowStatus.COMPLETED, result=encoded)
+            self.services.vault.soft_lock_release(session, fiber.flow_id)
             for message in leftovers:
                 storage.mark_seen(session, str(message.sender), [message.message_id])
 
@@ -277,6 +279,7 @@ class FlowEngine:
                 error_type=type(error).__name__,
                 error_message=str(error),
             )
+            self.services.vault.soft_lock_release(session, fiber.flow_id)
             for message in leftovers:
                 storage.mark_seen(session, str(message.sender), [message.message_id])
 
@@ -439,7 +442,8 @@ class FlowEngine:
         self, flow_id: str, message: SessionMessage, inbound: InboundMessage
     ) -> None:
         sender = inbound.sender
-        responder = self.responders.get(message.protocol or "")
+        protocol = message.protocol or ""
+        responder = self.responders.get(protocol) or responder_for(protocol)
         peer = self.services.identity.party_from_name(sender)
         if responder is None or peer is None:
             reason = (

@@ -72,5 +72,6 @@ def registered_flows() -> dict[str, type[FlowLogic]]:  # type: ignore[type-arg]
     return dict(_by_name)
 
 
-def default_responders() -> dict[str, type[FlowLogic]]:  # type: ignore[type-arg]
-    return dict(_responders)
+def responder_for(protocol: str) -> type[FlowLogic] | None:  # type: ignore[type-arg]
+    """The responder registered for an initiating flow's protocol name, if any."""
+    return _responders.get(protocol)
