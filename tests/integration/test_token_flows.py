@@ -9,7 +9,7 @@ import pytest
 from dlt.flows import CounterpartyFlowError
 from dlt.flows.library import NotaryException
 from dlt.ledger import StateRef
-from dlt.vault import StateStatus, VaultQueryCriteria
+from dlt.vault import InsufficientStatesError, StateStatus, VaultQueryCriteria
 from sample_cordapp import (
     AgreedMoveFlow,
     DoubleSpendFlow,
@@ -106,7 +106,7 @@ async def test_the_vault_will_not_select_a_consumed_state(network):
     await network.settle()
     await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name))
 
-    with pytest.raises(Exception, match="consumed|not available|Insufficient|not enough"):
+    with pytest.raises(InsufficientStatesError):
         await alice.run(MoveTokensFlow(ref=ref, new_owner=issuer.name))
 
 
