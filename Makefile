@@ -1,10 +1,13 @@
-# The two commands a user needs are `make demo` and `make test`; both set up what they need.
+# A user needs two commands: `make demo` and `make test`. Both set up what they need first:
+# a virtualenv with the project, and the PostgreSQL and RabbitMQ programs the tests start
+# private instances of (installed with apt-get when missing).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
 
-.PHONY: test lint unit clean
+.PHONY: test lint unit demo setup services protos bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +17,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-lint: $(STAMP)
+setup: $(STAMP)
+
+services:
+	bash deploy/ensure-postgres.sh
+
+lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: $(STAMP)
-	$(BIN)/pytest -q tests
+unit: setup services
+	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 test: lint unit
+
+# Regenerate dlt/rpc/generated from protos/*.proto; commit the result (a test checks it is fresh).
+protos: setup
+	$(BIN)/python protos/generate.py
+
+demo: setup
+	$(BIN)/python -m cordapp_energy.simulator --days 1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
@@ -37,6 +38,7 @@ from dlt.flows.registry import flow_class, responder_for
 from dlt.flows.storage import FlowStatus
 from dlt.identity import X500Name
 from dlt.messaging.transport import InboundMessage, OutboundMessage, Transport
+from dlt.node.metrics import NodeMetrics
 from dlt.vault.database import Database
 
 if TYPE_CHECKING:
@@ -49,6 +51,10 @@ MAX_EARLY_MESSAGES = 10_000
 
 class NodeCrashedError(BaseException):
     """Raised by a crash hook to stop a node at an exact point; flows cannot catch it."""
+
+
+def _name(fiber: Fiber) -> str:
+    return type(fiber.flow).flow_name or type(fiber.flow).__name__
 
 
 def _retrieve(result: asyncio.Future[Any]) -> None:
@@ -68,6 +74,7 @@ class _Running:
     def __init__(self, fiber: Fiber, result: asyncio.Future[Any]) -> None:
         self.fiber = fiber
         self.result = result
+        self.started = time.monotonic()
         self.task: asyncio.Task[None] | None = None
         self.retries = 0
         self.parked = False
@@ -83,8 +90,14 @@ class FlowEngine:
         responders: dict[str, type[FlowLogic[Any]]] | None = None,
         hospital: Hospital | None = None,
         crash_hook: CrashHook | None = None,
+        metrics: NodeMetrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or NodeMetrics()
+        self.metrics.flows_in_flight.set_function(lambda: self.in_flight)
+        self.metrics.flows_hospitalised.set_function(
+            lambda: sum(1 for running in self._running.values() if running.parked)
+        )
         self.transport = transport
         self.services = services
         self.responders = dict(responders or {})
@@ -168,6 +181,7 @@ class FlowEngine:
         running = _Running(fiber, asyncio.get_running_loop().create_future())
         running.result.add_done_callback(_retrieve)
         self._running[flow_id] = running
+        self.metrics.flows_started.labels(_name(fiber)).inc()
         running.task = asyncio.get_running_loop().create_task(self._run(running), name=flow_id)
         return running
 
@@ -256,7 +270,7 @@ class FlowEngine:
         await fiber.commit(None, finish)
         for message in leftovers:
             await message.ack()
-        self._retire(running)
+        self._retire(running, succeeded=True)
         if not running.result.done():
             running.result.set_result(result)
 
@@ -286,7 +300,7 @@ class FlowEngine:
         await fiber.commit(None, finish)
         for message in leftovers:
             await message.ack()
-        self._retire(running)
+        self._retire(running, succeeded=False)
         if not running.result.done():
             running.result.set_exception(error)
 
@@ -303,8 +317,11 @@ class FlowEngine:
             )
         )
 
-    def _retire(self, running: _Running) -> None:
+    def _retire(self, running: _Running, succeeded: bool) -> None:
         self._running.pop(running.fiber.flow_id, None)
+        name = _name(running.fiber)
+        (self.metrics.flows_finished if succeeded else self.metrics.flows_failed).labels(name).inc()
+        self.metrics.flow_duration.labels(name).observe(time.monotonic() - running.started)
         for listener in running.fiber.step_listeners:
             listener.put_nowait(None)
 
@@ -381,7 +398,11 @@ class FlowEngine:
     # -- messaging ------------------------------------------------------------------------
 
     async def publish(self, recipient: X500Name, message: SessionMessage) -> None:
-        await self.transport.send(OutboundMessage(recipient, message.message_id, encode(message)))
+        stamped = message.model_copy(update={"sent_at_us": time.time_ns() // 1000})
+        began = time.monotonic()
+        await self.transport.send(OutboundMessage(recipient, message.message_id, encode(stamped)))
+        self.metrics.messages_sent.inc()
+        self.metrics.send_latency.observe(time.monotonic() - began)
 
     async def _on_message(self, inbound: InboundMessage) -> None:
         try:
@@ -395,6 +416,11 @@ class FlowEngine:
             )
             await inbound.ack()
             return
+        self.metrics.messages_received.inc()
+        if message.sent_at_us is not None:
+            self.metrics.receive_latency.observe(
+                max(0.0, time.time_ns() // 1000 - message.sent_at_us) / 1e6
+            )
         if message.from_initiator:
             flow_id = responder_flow_id(inbound.sender, message.session_id)
         else:

@@ -31,6 +31,8 @@ class SessionMessage(LedgerModel):
     payload: bytes | None = None
     error_type: str | None = None
     error_message: str | None = None
+    sent_at_us: int | None = None
+    """When the sender handed it over (µs since the epoch): for latency metrics only."""
 
     @property
     def message_id(self) -> str:

@@ -21,11 +21,14 @@ from dlt.ledger import cordapp_attachment
 from dlt.messaging.transport import Transport
 from dlt.node.identity_service import IdentityService
 from dlt.node.key_management import KeyManagementService
+from dlt.node.metrics import NodeMetrics
 from dlt.node.network_map_cache import NetworkMapCache
 from dlt.node.node_info import NetworkParameters, NodeInfo
 from dlt.node.services import ServiceHub, utc_now
 from dlt.vault.attachment_store import SqlAttachmentStorage
 from dlt.vault.database import Database
+from dlt.vault.query import PageSpecification, VaultQueryCriteria
+from dlt.vault.schema import StateStatus
 from dlt.vault.vault_service import VaultService
 
 
@@ -44,6 +47,7 @@ class Node:
         hospital: Hospital | None = None,
         crash_hook: CrashHook | None = None,
         addresses: Sequence[str] = (),
+        metrics: NodeMetrics | None = None,
     ) -> None:
         self.name = name
         self.cordapps = tuple(cordapps)
@@ -67,14 +71,29 @@ class Node:
             attachments=SqlAttachmentStorage(self.db),
             clock=clock,
         )
+        self.metrics = metrics or NodeMetrics()
+        for status in (StateStatus.UNCONSUMED, StateStatus.CONSUMED):
+            self.metrics.vault_states.labels(status.value).set_function(
+                lambda status=status: self._count_states(status)
+            )
         self.engine = FlowEngine(
             db=self.db,
             transport=transport,
             services=self.services,
             hospital=hospital,
             crash_hook=crash_hook,
+            metrics=self.metrics,
         )
         self.started = False
+
+    def _count_states(self, status: StateStatus) -> int:
+        if not self.started:
+            return 0
+        criteria = VaultQueryCriteria(status=status)
+        page = self.db.read_sync(
+            lambda s: self.services.vault.query_in(s, criteria, PageSpecification(1, 1))
+        )
+        return page.total_states_available
 
     @property
     def party(self) -> Party:
