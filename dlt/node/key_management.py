@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from dlt.crypto import PrivateKey, PublicKey, SecureHash, generate_key, load_private_key
-from dlt.ledger import TransactionSignature, sign_batch, sign_transaction_id
+from dlt.ledger import Attachment, TransactionSignature, sign_batch, sign_transaction_id
 
 
 class UnknownKeyError(LookupError):
@@ -62,6 +62,10 @@ class KeyManagementService:
 
     def sign_transaction(self, tx_id: SecureHash, key: PublicKey) -> TransactionSignature:
         return sign_transaction_id(self._private(key), tx_id)
+
+    def sign_attachment(self, attachment: Attachment, key: PublicKey) -> Attachment:
+        """`attachment` with `key`'s signature added (market rules, CorDapp code)."""
+        return attachment.signed_by(self._private(key))
 
     def sign_batch(self, tx_ids: list[SecureHash], key: PublicKey) -> list[TransactionSignature]:
         return sign_batch(self._private(key), tx_ids)

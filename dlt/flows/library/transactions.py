@@ -17,7 +17,7 @@ from dlt.crypto import SecureHash
 from dlt.encoding import serializable
 from dlt.flows.api import FlowLogic, FlowSession
 from dlt.flows.errors import FlowException
-from dlt.ledger import Attachment, SignedTransaction
+from dlt.ledger import Attachment, SignedTransaction, StateAndRef
 from dlt.ledger.states import LedgerModel
 from dlt.vault.attachment_store import load_attachment
 from dlt.vault.transaction_store import load_transaction
@@ -50,14 +50,22 @@ def dependencies(stx: SignedTransaction) -> set[SecureHash]:
 
 
 class DataVendingFlow(FlowLogic[None]):
-    """Serve a peer's fetch requests for the chain of `stx` until it says it is done."""
+    """Serve a peer's fetch requests for the chain of what it was sent, until it is done.
+
+    The chain starts at `stx` (its dependencies and attachments) or at the transactions
+    `roots` (themselves, their dependencies and attachments).
+    """
 
     session: FlowSession
-    stx: SignedTransaction
+    stx: SignedTransaction | None = None
+    roots: tuple[SecureHash, ...] = ()
 
     async def call(self) -> None:
-        allowed_txs = {self.stx.id} | dependencies(self.stx)
-        allowed_attachments = set(self.stx.tx.attachments)
+        allowed_txs = set(self.roots)
+        allowed_attachments: set[SecureHash] = set()
+        if self.stx is not None:
+            allowed_txs |= {self.stx.id} | dependencies(self.stx)
+            allowed_attachments |= set(self.stx.tx.attachments)
         while True:
             request = await self.session.receive(FetchRequest)
             if request.done:
@@ -97,15 +105,17 @@ class SendTransactionFlow(FlowLogic[None]):
 
 
 class ResolveTransactionsFlow(FlowLogic[None]):
-    """Fetch, verify and record the missing back-chain and attachments of `stx`."""
+    """Fetch, verify and record the missing back-chain and attachments of `stx`, or the
+    transactions `roots` with their back-chains."""
 
     session: FlowSession
-    stx: SignedTransaction
+    stx: SignedTransaction | None = None
+    roots: tuple[SecureHash, ...] = ()
 
     async def call(self) -> None:
         services = self.services
         downloaded: dict[SecureHash, SignedTransaction] = {}
-        frontier = dependencies(self.stx)
+        frontier = set(self.roots) | (dependencies(self.stx) if self.stx is not None else set())
         while frontier:
             missing = await self.durable(
                 "resolve.missing", services.missing_transactions(sorted(frontier))
@@ -125,9 +135,8 @@ class ResolveTransactionsFlow(FlowLogic[None]):
                     frontier |= dependencies(tx) - downloaded.keys()
             if len(downloaded) > MAX_CHAIN_LENGTH:
                 raise FlowException(f"back-chain longer than {MAX_CHAIN_LENGTH} transactions")
-        attachments = await self._fetch_attachments(
-            {a for tx in (self.stx, *downloaded.values()) for a in tx.tx.attachments}
-        )
+        chain = [*downloaded.values(), *([self.stx] if self.stx is not None else [])]
+        attachments = await self._fetch_attachments({a for tx in chain for a in tx.tx.attachments})
         await self.session.send(FetchRequest())
         ordered = _topological(downloaded)
         await services.verify_chain(ordered, attachments)
@@ -188,3 +197,40 @@ def _topological(transactions: dict[SecureHash, SignedTransaction]) -> list[Sign
             ordered.append(remaining.pop(tx_id))
             placed.add(tx_id)
     return ordered
+
+
+class SendStatesFlow(FlowLogic[None]):
+    """Send states for the counterparty to spend in a transaction it builds, and serve the
+    chains of the transactions that created them."""
+
+    session: FlowSession
+    states: tuple[StateAndRef, ...]
+
+    async def call(self) -> None:
+        await self.session.send(list(self.states))
+        roots = tuple(sorted({sar.ref.txhash for sar in self.states}))
+        await self.sub_flow(DataVendingFlow(session=self.session, roots=roots))
+
+
+class ReceiveStatesFlow(FlowLogic[tuple[StateAndRef, ...]]):
+    """Receive states from SendStatesFlow and check them against their resolved chains: a
+    peer cannot offer a state that does not exist or that it describes wrongly."""
+
+    session: FlowSession
+
+    async def call(self) -> tuple[StateAndRef, ...]:
+        states = await self.session.receive(list)
+        if not all(isinstance(sar, StateAndRef) for sar in states):
+            raise FlowException(f"{self.session.counterparty} sent something other than states")
+        roots = tuple(sorted({sar.ref.txhash for sar in states}))
+        await self.sub_flow(ResolveTransactionsFlow(session=self.session, roots=roots))
+        stored = await self.durable(
+            "states.check",
+            lambda s: [self.services.lookup(s).load_state(sar.ref) for sar in states],
+        )
+        for sar, state in zip(states, stored, strict=True):
+            if state != sar.state:
+                raise FlowException(
+                    f"{self.session.counterparty} described state {sar.ref} wrongly"
+                )
+        return tuple(states)

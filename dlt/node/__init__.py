@@ -1,0 +1,47 @@
+"""The node: services, identities, the network-map cache, and how a node joins the network."""
+
+from dlt.node.network_map_client import (
+    InvalidResponseError,
+    NetworkMapClient,
+    NetworkMapClientError,
+    NetworkMapRequestError,
+    NetworkMapTrustError,
+    NetworkMapUnavailableError,
+    RegistrationRejectedError,
+    RegistrationTicket,
+)
+from dlt.node.network_map_types import (
+    InvalidNetworkMapError,
+    InvalidNetworkParametersError,
+    InvalidNodeInfoError,
+    NetworkMap,
+    NetworkMapVerificationError,
+    SignedNetworkMap,
+    SignedNetworkParameters,
+    SignedNodeInfo,
+    tls_common_name,
+)
+from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
+
+__all__ = [
+    "InvalidNetworkMapError",
+    "InvalidNetworkParametersError",
+    "InvalidNodeInfoError",
+    "InvalidResponseError",
+    "NetworkMap",
+    "NetworkMapClient",
+    "NetworkMapClientError",
+    "NetworkMapRequestError",
+    "NetworkMapTrustError",
+    "NetworkMapUnavailableError",
+    "NetworkMapVerificationError",
+    "NetworkParameters",
+    "NodeInfo",
+    "NotaryInfo",
+    "RegistrationRejectedError",
+    "RegistrationTicket",
+    "SignedNetworkMap",
+    "SignedNetworkParameters",
+    "SignedNodeInfo",
+    "tls_common_name",
+]

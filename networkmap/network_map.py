@@ -1,0 +1,290 @@
+"""The network map service: collects signed NodeInfos and serves the signed map and parameters.
+
+A NodeInfo is accepted only if its identity chain leads to the network root through *our*
+doorman, its identity matches its certificate and its node signed it. The newest serial per node
+name wins; older NodeInfos stay fetchable by hash, since a node may be reading a map listing them.
+State lives in SQLite next to the doorman's, so a restart serves the same map.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+
+from dlt.crypto import PrivateKey, SecureHash
+from dlt.encoding import DecodingError, decode, encode
+from dlt.identity import CertificatePathError, CertRole, cert_role, certificate_public_key
+from dlt.node.network_map_types import (
+    InvalidNetworkParametersError,
+    InvalidNodeInfoError,
+    NetworkMap,
+    SignedNetworkMap,
+    SignedNetworkParameters,
+    SignedNodeInfo,
+)
+from dlt.node.node_info import NetworkParameters
+from networkmap.doorman import create_schema, transaction
+
+_CURRENT_PARAMETERS = "current_parameters"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS node_infos (
+    hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    serial INTEGER NOT NULL,
+    signed BLOB NOT NULL,
+    published_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS current_node_infos (
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL REFERENCES node_infos (hash)
+);
+CREATE TABLE IF NOT EXISTS network_parameters (
+    hash TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    signed BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+class NetworkMapServiceError(Exception):
+    """Base of the network map service's refusals; each message says what to do instead."""
+
+
+class MalformedSubmissionError(NetworkMapServiceError):
+    """The submitted bytes are not a canonical encoding of the expected signed type."""
+
+
+class NodeInfoRefusedError(NetworkMapServiceError):
+    """A NodeInfo that does not verify, was not admitted by our doorman, or is too old."""
+
+
+class StaleNodeInfoError(NetworkMapServiceError):
+    """A NodeInfo whose serial is not newer than the one already published for that node."""
+
+
+class NetworkParametersRefusedError(NetworkMapServiceError):
+    """Network parameters that do not verify or would move the epoch backwards."""
+
+
+class NotFoundError(NetworkMapServiceError):
+    """Nothing is stored under the requested hash."""
+
+
+class NoNetworkParametersError(NetworkMapServiceError):
+    """The service has no network parameters yet, so it cannot serve a map."""
+
+
+class NetworkMapService:
+    """Accepts SignedNodeInfos and serves the signed network map, node infos and parameters."""
+
+    def __init__(
+        self,
+        database: Path,
+        *,
+        root_cert: x509.Certificate,
+        doorman_cert: x509.Certificate,
+        network_map_cert: x509.Certificate,
+        network_map_key: PrivateKey,
+    ) -> None:
+        if network_map_key.public_key != certificate_public_key(network_map_cert):
+            raise ValueError(
+                "the network map key does not belong to the network map certificate; load the "
+                "key and certificate from the same network home"
+            )
+        if cert_role(network_map_cert) is not CertRole.NETWORK_MAP:
+            raise ValueError("the network map certificate must have the NETWORK_MAP role")
+        self.database = database
+        self.root_cert = root_cert
+        self.doorman_cert = doorman_cert
+        self._chain = (network_map_cert, root_cert)
+        self._key = network_map_key
+        self._lock = threading.Lock()
+        self._cached_map: tuple[NetworkMap, SignedNetworkMap] | None = None
+        create_schema(database, _SCHEMA)
+
+    # -- network parameters -----------------------------------------------------------------
+
+    def sign_network_parameters(self, parameters: NetworkParameters) -> SignedNetworkParameters:
+        """Sign `parameters` with the network map key and make them current."""
+        signed = SignedNetworkParameters.sign(parameters, self._key, self._chain)
+        self.set_network_parameters(signed)
+        return signed
+
+    def set_network_parameters(self, signed: SignedNetworkParameters) -> NetworkParameters:
+        """Make `signed` the current parameters; the epoch may only move forwards."""
+        try:
+            parameters = signed.verify(self.root_cert)
+        except InvalidNetworkParametersError as exc:
+            raise NetworkParametersRefusedError(str(exc)) from exc
+        with self._transaction() as db:
+            current = self._current_parameters(db)
+            if current is not None and current.hash == signed.hash:
+                return parameters
+            if current is not None and parameters.epoch <= current.epoch:
+                raise NetworkParametersRefusedError(
+                    f"new network parameters must have an epoch above the current "
+                    f"{current.epoch}, got {parameters.epoch}; bump the epoch"
+                )
+            db.execute(
+                "INSERT OR IGNORE INTO network_parameters (hash, epoch, signed, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (str(signed.hash), parameters.epoch, encode(signed), _now()),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                (_CURRENT_PARAMETERS, str(signed.hash)),
+            )
+        return parameters
+
+    def current_parameters(self) -> NetworkParameters | None:
+        with self._transaction() as db:
+            return self._current_parameters(db)
+
+    def signed_network_parameters(self, parameters_hash: SecureHash) -> SignedNetworkParameters:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT signed FROM network_parameters WHERE hash = ?", (str(parameters_hash),)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no network parameters have hash {parameters_hash}; take the hash from the "
+                "current network map"
+            )
+        return decode(row["signed"], SignedNetworkParameters)
+
+    # -- node infos -------------------------------------------------------------------------
+
+    def publish(self, data: bytes) -> SecureHash:
+        """Accept an encoded SignedNodeInfo; returns the hash the map lists it under."""
+        try:
+            signed = decode(data, SignedNodeInfo)
+        except DecodingError as exc:
+            raise MalformedSubmissionError(
+                f"the body is not an encoded SignedNodeInfo: {exc}"
+            ) from exc
+        try:
+            info = signed.verify(self.root_cert)
+        except InvalidNodeInfoError as exc:
+            raise NodeInfoRefusedError(str(exc)) from exc
+        self._check_our_doorman(signed, str(info.name))
+        with self._transaction() as db:
+            parameters = self._current_parameters(db)
+            if (
+                parameters is not None
+                and info.platform_version < parameters.minimum_platform_version
+            ):
+                raise NodeInfoRefusedError(
+                    f"{info.name} runs platform version {info.platform_version}, below the "
+                    f"network's minimum {parameters.minimum_platform_version}; upgrade the node"
+                )
+            current = db.execute(
+                "SELECT n.hash, n.serial FROM current_node_infos c JOIN node_infos n "
+                "ON n.hash = c.hash WHERE c.name = ?",
+                (str(info.name),),
+            ).fetchone()
+            if current is not None:
+                if current["hash"] == str(signed.hash):
+                    return signed.hash
+                if info.serial <= current["serial"]:
+                    raise StaleNodeInfoError(
+                        f"{info.name} already published serial {current['serial']}; a new "
+                        f"NodeInfo needs a higher serial than that, got {info.serial}"
+                    )
+            db.execute(
+                "INSERT OR IGNORE INTO node_infos (hash, name, serial, signed, published_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (str(signed.hash), str(info.name), info.serial, encode(signed), _now()),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO current_node_infos (name, hash) VALUES (?, ?)",
+                (str(info.name), str(signed.hash)),
+            )
+        return signed.hash
+
+    def _check_our_doorman(self, signed: SignedNodeInfo, name: str) -> None:
+        """The root may have several doormen; this map lists only nodes ours admitted."""
+        try:
+            doormen = [c for c in signed.identity_chain if cert_role(c) is CertRole.DOORMAN_CA]
+        except CertificatePathError as exc:
+            raise NodeInfoRefusedError(
+                f"the identity chain of {name} is unreadable: {exc}"
+            ) from exc
+        if doormen != [self.doorman_cert]:
+            raise NodeInfoRefusedError(
+                f"the node CA of {name} was not issued by this network's doorman "
+                f"({self.doorman_cert.subject.rfc4514_string()}); register with this doorman"
+            )
+
+    def signed_node_info(self, node_info_hash: SecureHash) -> SignedNodeInfo:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT signed FROM node_infos WHERE hash = ?", (str(node_info_hash),)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no NodeInfo has hash {node_info_hash}; take hashes from the current network map"
+            )
+        return decode(row["signed"], SignedNodeInfo)
+
+    # -- the map ----------------------------------------------------------------------------
+
+    def network_map(self) -> NetworkMap:
+        """The current map, unsigned: the newest NodeInfo hash per node, sorted."""
+        with self._transaction() as db:
+            hashes = [
+                SecureHash.parse(row["hash"])
+                for row in db.execute("SELECT hash FROM current_node_infos ORDER BY hash")
+            ]
+            parameters_hash = self._current_parameters_hash(db)
+        if parameters_hash is None:
+            raise NoNetworkParametersError(
+                "the network map has no network parameters yet; start the service from a "
+                "bootstrapped home (network-parameters.signed)"
+            )
+        return NetworkMap(node_info_hashes=tuple(hashes), parameters_hash=parameters_hash)
+
+    def signed_network_map(self) -> SignedNetworkMap:
+        """The current map signed by the network map key; re-signed only when it changes."""
+        network_map = self.network_map()
+        with self._lock:
+            if self._cached_map is None or self._cached_map[0] != network_map:
+                signed = SignedNetworkMap.sign(network_map, self._key, self._chain)
+                self._cached_map = (network_map, signed)
+            return self._cached_map[1]
+
+    # -- storage ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _current_parameters_hash(db: sqlite3.Connection) -> SecureHash | None:
+        row = db.execute(
+            "SELECT value FROM settings WHERE key = ?", (_CURRENT_PARAMETERS,)
+        ).fetchone()
+        return None if row is None else SecureHash.parse(row["value"])
+
+    def _current_parameters(self, db: sqlite3.Connection) -> NetworkParameters | None:
+        parameters_hash = self._current_parameters_hash(db)
+        if parameters_hash is None:
+            return None
+        row = db.execute(
+            "SELECT signed FROM network_parameters WHERE hash = ?", (str(parameters_hash),)
+        ).fetchone()
+        signed = decode(row["signed"], SignedNetworkParameters)
+        return decode(signed.parameters_bytes, NetworkParameters)
+
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.database)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
