@@ -227,6 +227,10 @@ class MarketRules(LedgerModel):
 
     # -- as an attachment ----------------------------------------------------------------
 
+    def unsigned_attachment(self) -> Attachment:
+        """The rules as an attachment, for the operator's node to sign with its key service."""
+        return Attachment(encode(self))
+
     def to_attachment(self, operator_key: PrivateKey) -> Attachment:
         """The rules as an attachment signed with the market operator's key."""
         if operator_key.public_key not in self.market_operator.owning_key.leaf_keys:
@@ -234,7 +238,7 @@ class MarketRules(LedgerModel):
                 f"market rules version {self.version} must be signed by their operator "
                 f"{self.market_operator}; the given key {operator_key.public_key!r} is not theirs"
             )
-        return Attachment(encode(self)).signed_by(operator_key)
+        return self.unsigned_attachment().signed_by(operator_key)
 
     @classmethod
     def from_attachment(cls, attachment: Attachment) -> MarketRules:

@@ -1,0 +1,39 @@
+"""The energy CorDapp's flows: market rules, money, energy, delivery versus payment, orders,
+and market clearing."""
+
+from cordapp_energy.flows.clearing import (
+    ClearingReport,
+    ClearMarketFlow,
+    Mechanism,
+    SettlementOutcome,
+)
+from cordapp_energy.flows.dvp import RequestAndPayFlow, SettleTradeFlow, TradeTerms
+from cordapp_energy.flows.energy import RepeatedPayFlow, RequestEnergyFlow, TransferEnergyFlow
+from cordapp_energy.flows.orders import CancelOrderFlow, PlaceBidFlow, PlaceOfferFlow
+from cordapp_energy.flows.payments import IssuePaymentFlow, PayFlow
+from cordapp_energy.flows.rules import (
+    MarketNotConfiguredError,
+    PublishMarketRulesFlow,
+    current_rules,
+)
+
+__all__ = [
+    "CancelOrderFlow",
+    "ClearMarketFlow",
+    "ClearingReport",
+    "IssuePaymentFlow",
+    "MarketNotConfiguredError",
+    "Mechanism",
+    "PayFlow",
+    "PlaceBidFlow",
+    "PlaceOfferFlow",
+    "PublishMarketRulesFlow",
+    "RepeatedPayFlow",
+    "RequestAndPayFlow",
+    "RequestEnergyFlow",
+    "SettleTradeFlow",
+    "SettlementOutcome",
+    "TradeTerms",
+    "TransferEnergyFlow",
+    "current_rules",
+]

@@ -1,0 +1,127 @@
+"""What the energy flows share: choosing a notary, selecting states, finalising with parties."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType, PaymentState
+from dlt.flows import FlowException, FlowLogic, FlowSession
+from dlt.flows.library import FinalityFlow, ReceiveFinalityFlow
+from dlt.identity import AbstractParty, Party
+from dlt.ledger import SignedTransaction, StateAndRef
+from dlt.vault import CustomColumnCriteria, Operator, VaultQueryCriteria
+from dlt.vault.errors import InsufficientStatesError
+
+
+def choose_notary(flow: FlowLogic[object]) -> Party:
+    """A notary drawn with the flow's (journaled, cryptographically secure) randomness, so an
+    adversary cannot tell in advance which notary a new state will use."""
+    notaries = flow.services.network_map.notary_identities
+    if not notaries:
+        raise FlowException("the network has no notary; check the network parameters")
+    draw = int.from_bytes(flow.random_bytes(8), "big")
+    return notaries[draw % len(notaries)]
+
+
+def well_known(flow: FlowLogic[object], parties: Iterable[AbstractParty]) -> list[Party]:
+    """The distinct legal identities behind `parties`, without ourselves."""
+    found: dict[object, Party] = {}
+    for party in parties:
+        known = flow.services.identity.well_known(party)
+        if known is None:
+            raise FlowException(f"no legal identity is known for {party}")
+        if known != flow.our_identity:
+            found.setdefault(known.owning_key, known)
+    return list(found.values())
+
+
+def counterparties(flow: FlowLogic[object], stx: SignedTransaction) -> list[Party]:
+    """Every other participant of the transaction's outputs: who must record it."""
+    return well_known(flow, (p for state in stx.tx.outputs for p in state.data.participants))
+
+
+async def finalise(
+    flow: FlowLogic[object],
+    stx: SignedTransaction,
+    sessions: dict[Party, FlowSession] | None = None,
+    also: Iterable[Party] = (),
+) -> SignedTransaction:
+    """Notarise if needed and have every participant of the outputs, and `also` those whose
+    states it consumes, record `stx`; sessions already open are reused."""
+    open_sessions = dict(sessions or {})
+    for party in [*counterparties(flow, stx), *well_known(flow, also)]:
+        if party not in open_sessions:
+            open_sessions[party] = flow.initiate_flow(party)
+    return await flow.sub_flow(FinalityFlow(stx=stx, sessions=tuple(open_sessions.values())))
+
+
+class RecordFinalisedFlow(FlowLogic[SignedTransaction]):
+    """The responder of a flow that only finalises: verify and record what it sends."""
+
+    session: FlowSession
+
+    async def call(self) -> SignedTransaction:
+        return await self.sub_flow(ReceiveFinalityFlow(session=self.session))
+
+
+async def select_payment(
+    flow: FlowLogic[object], amount: int, currency: str
+) -> tuple[list[StateAndRef], int]:
+    """Lock our money in `currency` worth at least `amount`; returns the coins and their sum."""
+    criteria = (
+        VaultQueryCriteria(state_types=(PaymentState,))
+        & _owned_by_us(flow, PaymentState)
+        & CustomColumnCriteria(PaymentState, "currency", Operator.EQ, currency)
+    )
+    vault = flow.services.vault
+
+    def enough(picked: list[StateAndRef]) -> bool:
+        return sum(sar.state.data.amount for sar in picked) >= amount
+
+    try:
+        coins = await flow.durable(
+            "energy.select-payment",
+            lambda s: vault.select_and_lock(s, flow.flow_id, criteria, enough=enough),
+        )
+    except InsufficientStatesError as exc:
+        raise FlowException(
+            f"{flow.our_identity.name} does not have enough balance: {amount} {currency} "
+            f"minor units are needed ({exc})"
+        ) from exc
+    return coins, sum(sar.state.data.amount for sar in coins)
+
+
+async def select_energy(
+    flow: FlowLogic[object], quantity_wh: int, energy_type: EnergyType, window: DeliveryWindow
+) -> list[StateAndRef]:
+    """Lock our energy of one lot for `window` covering `quantity_wh`."""
+    criteria = (
+        VaultQueryCriteria(state_types=(EnergyState,))
+        & _owned_by_us(flow, EnergyState)
+        & CustomColumnCriteria(EnergyState, "energy_type", Operator.EQ, energy_type.value)
+        & CustomColumnCriteria(EnergyState, "window_start", Operator.EQ, window.start)
+    )
+    vault = flow.services.vault
+    us = flow.our_identity
+
+    def enough(picked: list[StateAndRef]) -> bool:
+        return sum(sar.state.data.quantity_wh for sar in picked) >= quantity_wh
+
+    try:
+        chosen = await flow.durable(
+            "energy.select-energy",
+            lambda s: vault.select_and_lock(s, flow.flow_id, criteria, enough=enough),
+        )
+    except InsufficientStatesError as exc:
+        raise FlowException(
+            f"{us.name} has not enough energy: {quantity_wh} Wh of {energy_type} for "
+            f"{window} are needed ({exc})"
+        ) from exc
+    return chosen
+
+
+def _owned_by_us(flow: FlowLogic[object], state_type: type) -> CustomColumnCriteria:
+    """Owned, not merely seen: a producer also records energy it issued to others."""
+    return CustomColumnCriteria(
+        state_type, "owner_key", Operator.EQ, str(flow.our_identity.owning_key.fingerprint)
+    )

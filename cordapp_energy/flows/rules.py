@@ -1,0 +1,154 @@
+"""Market rules on a node: published by the operator, installed by every party, read by flows.
+
+The operator signs the rules into an attachment and sends it to the participants. A party
+installs rules only from the operator it already follows (trust on first use), or, when the
+network parameters name trusted attachment signers, only rules signed by one of them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, String, Table, insert, select
+from sqlalchemy.orm import Session
+
+from cordapp_energy.market_rules import MarketRules
+from dlt.crypto import SecureHash
+from dlt.flows import FlowException, FlowLogic, FlowSession, flow, responder
+from dlt.identity import Party, X500Name
+from dlt.ledger import Attachment
+from dlt.node.services import ServiceHub
+from dlt.vault import load_attachment, metadata, store_attachment
+from dlt.vault.schema import utc_now
+
+market_rules_table = Table(
+    "energy_market_rules",
+    metadata,
+    Column("attachment_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False, index=True),
+    Column("operator", String(400), nullable=False),
+    Column("installed_at", BigInteger, nullable=False),
+)
+
+
+class MarketNotConfiguredError(FlowException):
+    """No market rules are installed on this node yet."""
+
+
+class InstalledRules:
+    """The rules a flow trades under, with the id of the attachment that carries them."""
+
+    def __init__(self, attachment_id: SecureHash, rules: MarketRules) -> None:
+        self.attachment_id = attachment_id
+        self.rules = rules
+
+
+def current_rules(session: Session) -> InstalledRules:
+    row = session.execute(
+        select(market_rules_table.c.attachment_id).order_by(market_rules_table.c.version.desc())
+    ).first()
+    if row is None:
+        raise MarketNotConfiguredError(
+            "no market rules are installed on this node; the market operator publishes them "
+            "with PublishMarketRulesFlow"
+        )
+    attachment_id = SecureHash.parse(row.attachment_id)
+    attachment = load_attachment(session, attachment_id)
+    if attachment is None:
+        raise MarketNotConfiguredError(f"market rules attachment {attachment_id} is missing")
+    return InstalledRules(attachment_id, MarketRules.from_attachment(attachment))
+
+
+def install_rules(session: Session, attachment: Attachment, services: ServiceHub) -> SecureHash:
+    """Store and adopt `attachment`'s rules, refusing them from an operator we do not follow."""
+    rules = MarketRules.from_attachment(attachment)
+    trusted = services.network_map.parameters.trusted_attachment_signers
+    if trusted and not any(key.is_fulfilled_by(attachment.signers) for key in trusted):
+        raise FlowException(
+            f"market rules version {rules.version} are not signed by a key the network "
+            "parameters trust"
+        )
+    known = session.execute(
+        select(market_rules_table.c.operator).order_by(market_rules_table.c.version.desc())
+    ).first()
+    if known is not None and known.operator != str(rules.market_operator.name):
+        raise FlowException(
+            f"this node follows market operator {known.operator}; refusing rules from "
+            f"{rules.market_operator.name}"
+        )
+    exists = session.execute(
+        select(market_rules_table.c.version).where(
+            market_rules_table.c.attachment_id == str(attachment.id)
+        )
+    ).first()
+    if exists is None:
+        store_attachment(session, attachment, uploaded_at=utc_now())
+        session.execute(
+            insert(market_rules_table).values(
+                attachment_id=str(attachment.id),
+                version=rules.version,
+                operator=str(rules.market_operator.name),
+                installed_at=int(utc_now().timestamp() * 1_000_000),
+            )
+        )
+    return attachment.id
+
+
+async def rules_for(flow: FlowLogic[object]) -> InstalledRules:
+    """The node's current rules, as journaled for this flow."""
+    attachment_id = await flow.durable("energy.rules", lambda s: current_rules(s).attachment_id)
+    attachment = await flow.services.db.read(lambda s: load_attachment(s, attachment_id))
+    assert attachment is not None
+    return InstalledRules(attachment_id, MarketRules.from_attachment(attachment))
+
+
+@flow("energy.PublishMarketRules", initiating=True, rpc=True)
+class PublishMarketRulesFlow(FlowLogic[SecureHash]):
+    """The market operator signs `rules`, installs them and sends them to `participants`
+    (every other node on the network map when empty)."""
+
+    rules: MarketRules
+    participants: tuple[X500Name, ...] = ()
+
+    async def call(self) -> SecureHash:
+        if self.rules.market_operator != self.our_identity:
+            raise FlowException(
+                f"only the market operator {self.rules.market_operator.name} can publish "
+                "these rules"
+            )
+        attachment = self.services.keys.sign_attachment(
+            self.rules.unsigned_attachment(), self.our_identity.owning_key
+        )
+        services = self.services
+        await self.durable("energy.install", lambda s: install_rules(s, attachment, services))
+        for party in self._recipients():
+            self.step(f"Sending market rules to {party.name}")
+            session = self.initiate_flow(party)
+            await session.send_and_receive(bool, attachment)
+        return attachment.id
+
+    def _recipients(self) -> list[Party]:
+        identities = self.services.identity
+        if self.participants:
+            return [identities.require_party(name) for name in self.participants]
+        notaries = set(self.services.network_map.notary_identities)
+        return [
+            info.legal_identity
+            for info in self.services.network_map.nodes
+            if info.legal_identity != self.our_identity and info.legal_identity not in notaries
+        ]
+
+
+@responder(PublishMarketRulesFlow)
+class ReceiveMarketRulesFlow(FlowLogic[None]):
+    session: FlowSession
+
+    async def call(self) -> None:
+        attachment = await self.session.receive(Attachment)
+        rules = MarketRules.from_attachment(attachment)
+        if rules.market_operator != self.session.counterparty:
+            raise FlowException(
+                f"{self.session.counterparty.name} sent the rules of another operator, "
+                f"{rules.market_operator.name}"
+            )
+        services = self.services
+        await self.durable("energy.install", lambda s: install_rules(s, attachment, services))
+        await self.session.send(True)

@@ -1,0 +1,1 @@
+"""A simulated energy community trading on a MockNetwork: profiles, market setup and the run."""

@@ -1,0 +1,126 @@
+"""An energy market on a MockNetwork: notary, market operator, payment issuer and households.
+
+Used by the simulator, `make demo` and the CorDapp's integration tests, so all three trade
+under the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cordapp_energy.flows import IssuePaymentFlow, PublishMarketRulesFlow
+from cordapp_energy.market_rules import (
+    EnrolmentLimits,
+    MarketRules,
+    PriceBand,
+    QuantityLimits,
+    TradingHours,
+)
+from cordapp_energy.states import EnergyType, PaymentState
+from cordapp_energy.units import Currency
+from dlt.identity import Party
+from dlt.testing.mock_network import MockNetwork, MockNode
+from dlt.vault import CustomColumnCriteria, Operator, PageSpecification, VaultQueryCriteria
+
+CURRENCY = Currency("EUR")
+"""Prices in euro cents per kWh, amounts in cents."""
+
+
+def community_rules(operator: Party, bank: Party, *, version: int = 1) -> MarketRules:
+    """Rules for a community market: solar and wind between a feed-in floor (5 ct/kWh) and a
+    retail ceiling (40 ct/kWh), trading around the clock in 15-minute windows."""
+    return MarketRules(
+        version=version,
+        market_operator=operator,
+        currency=CURRENCY,
+        price_bands=(
+            PriceBand(energy_type=EnergyType.SOLAR, min_price_per_kwh=5, max_price_per_kwh=40),
+            PriceBand(energy_type=EnergyType.WIND, min_price_per_kwh=5, max_price_per_kwh=40),
+        ),
+        trading_hours=TradingHours(open_minute=0, close_minute=24 * 60),
+        quantity_limits=QuantityLimits(
+            min_state_wh=1, max_state_wh=1_000_000, min_order_wh=10, max_order_wh=100_000
+        ),
+        enrolment=EnrolmentLimits(
+            min_consumer_balance=100,
+            max_consumer_balance=100_000_000,
+            min_producer_energy_wh=10,
+            max_producer_energy_wh=10_000_000,
+        ),
+        payment_issuers=(bank,),
+    )
+
+
+def _name(label: str) -> str:
+    organisation = re.sub(r"[^A-Za-z0-9 ]", "", label)
+    return f"O={organisation}, L=Leeds, C=GB"
+
+
+@dataclass
+class Market:
+    network: MockNetwork
+    notary: MockNode
+    operator: MockNode
+    bank: MockNode
+    producers: list[MockNode] = field(default_factory=list)
+    consumers: list[MockNode] = field(default_factory=list)
+
+    @property
+    def households(self) -> list[MockNode]:
+        return [*self.producers, *self.consumers]
+
+    async def fund(self, node: MockNode, amount: int) -> None:
+        """The bank issues `amount` cents to `node`."""
+        await self.bank.run(IssuePaymentFlow(owner=node.name, amount=amount, currency=CURRENCY))
+
+    async def stop(self) -> None:
+        await self.network.stop()
+
+
+async def open_market(
+    base_dir: Path,
+    producers: list[str],
+    consumers: list[str],
+    *,
+    opening_balance: int = 0,
+    database_url: Callable[[MockNode], str] | None = None,
+) -> Market:
+    """Start the nodes, publish the rules to every household, fund the consumers."""
+    network = MockNetwork(base_dir, cordapps=["cordapp_energy"], database_url=database_url)
+    market = Market(
+        network=network,
+        notary=network.create_notary("O=Community Notary, L=Leeds, C=GB"),
+        operator=network.create_node("O=Community Market Operator, L=Leeds, C=GB"),
+        bank=network.create_node("O=Community Bank, L=Leeds, C=GB"),
+    )
+    market.producers = [network.create_node(_name(label)) for label in producers]
+    market.consumers = [network.create_node(_name(label)) for label in consumers]
+    await network.start()
+    rules = community_rules(market.operator.party, market.bank.party)
+    await market.operator.run(PublishMarketRulesFlow(rules=rules))
+    if opening_balance:
+        for consumer in market.consumers:
+            await market.fund(consumer, opening_balance)
+    await network.settle()
+    return market
+
+
+async def holdings(node: MockNode, state_type: type, column: str) -> int:
+    """What `node` owns of a fungible state type, summed over `column`."""
+    criteria = VaultQueryCriteria(state_types=(state_type,)) & CustomColumnCriteria(
+        state_type, "owner_key", Operator.EQ, str(node.party.owning_key.fingerprint)
+    )
+    total, page_number = 0, 1
+    while True:
+        page = await node.services.vault.query(criteria, PageSpecification(page_number, 1000))
+        total += sum(getattr(sar.state.data, column) for sar in page.states)
+        if not page.has_next:
+            return total
+        page_number += 1
+
+
+async def balance(node: MockNode) -> int:
+    return await holdings(node, PaymentState, "amount")
