@@ -12,11 +12,11 @@ from datetime import datetime
 from pydantic import Field
 
 from cordapp_energy.contracts.energy import Request, Settle, lot
+from cordapp_energy.errors import EnrolmentError
 from cordapp_energy.flows.common import finalise, select_energy, select_payment
 from cordapp_energy.flows.energy import window_of
 from cordapp_energy.flows.payments import add_payment
 from cordapp_energy.flows.rules import rules_for
-from cordapp_energy.errors import EnrolmentError
 from cordapp_energy.market_rules import MarketRules, check_enrolment_producer
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType, PaymentState
 from cordapp_energy.units import energy_cost

@@ -9,10 +9,10 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from cordapp_energy.contracts.orders import Cancel, PlaceBid, PlaceOffer
+from cordapp_energy.errors import EnrolmentError
 from cordapp_energy.flows.common import RecordFinalisedFlow, choose_notary, finalise
 from cordapp_energy.flows.energy import window_of
 from cordapp_energy.flows.rules import InstalledRules, rules_for
-from cordapp_energy.errors import EnrolmentError
 from cordapp_energy.market_rules import check_enrolment_consumer, check_enrolment_producer
 from cordapp_energy.states import (
     BidState,

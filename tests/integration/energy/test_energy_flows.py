@@ -19,7 +19,7 @@ from cordapp_energy.flows import (
 from cordapp_energy.simulator.market import CURRENCY, balance, holdings, open_market
 from cordapp_energy.states import EnergyState, EnergyType
 from cordapp_energy.units import energy_cost
-from dlt.flows import CounterpartyFlowError, FlowException
+from dlt.flows import FlowException
 from dlt.ledger import StateRef
 
 NOON = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
