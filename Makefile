@@ -21,6 +21,7 @@ setup: $(STAMP)
 
 services:
 	bash deploy/ensure-postgres.sh
+	bash deploy/ensure-rabbitmq.sh
 
 lint: setup
 	$(BIN)/ruff check .

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_EARLY_MESSAGES = 10_000
+"""Messages held for sessions not open yet; kept well below the AMQP prefetch (65,535)."""
 
 
 class NodeCrashedError(BaseException):

@@ -1,0 +1,1 @@
+"""Local-network tooling: private service instances (RabbitMQ, PostgreSQL) and start/stop."""
