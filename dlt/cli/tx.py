@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from dlt.cli.main import EXIT_OK, CommandError, add_group
+from dlt.cli.tx_remote import register_commands
 from dlt.crypto import PublicKey
 from dlt.encoding import DecodingError, EncodingError, decode, type_name_of
 from dlt.identity import AbstractParty, Party
@@ -35,7 +36,7 @@ Summary = dict[str, Any]
 
 
 def register(subparsers: Subparsers) -> None:
-    """Add `dlt tx decode`."""
+    """Add `dlt tx decode`, and `show` and `list`, which ask a running node."""
     tx = add_group(subparsers, "tx", summary="inspect transactions")
     decode_parser = tx.add_parser(
         "decode",
@@ -56,6 +57,7 @@ def register(subparsers: Subparsers) -> None:
     )
     decode_parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     decode_parser.set_defaults(handler=decode_command)
+    register_commands(tx)
 
 
 def decode_command(args: argparse.Namespace) -> int:

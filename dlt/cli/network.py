@@ -1,0 +1,100 @@
+"""`dlt network`: the network as a node sees it, over its RPC: peers, notaries, itself."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from dlt.cli.endpoints import add_connection_options, call_node, print_json
+from dlt.cli.main import EXIT_OK, add_group
+from dlt.cli.table import key_values, table
+from dlt.rpc.client import NetworkMapInfo, PeerInfo, RpcClient, as_json
+
+if TYPE_CHECKING:
+    from dlt.cli.main import Subparsers
+
+SHORT_FINGERPRINT = 16
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add `dlt network peers|notaries|info`."""
+    network = add_group(subparsers, "network", summary="see the network from a node")
+    for name, summary, handler in (
+        ("peers", "list the nodes in the node's network map", peers_command),
+        ("notaries", "list the notary services of the network parameters", notaries_command),
+        ("info", "show the node's own identity and addresses", info_command),
+    ):
+        command = network.add_parser(
+            name, help=summary, description=summary[0].upper() + summary[1:] + "."
+        )
+        command.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        add_connection_options(command)
+        command.set_defaults(handler=handler)
+
+
+def _network_map(args: argparse.Namespace) -> NetworkMapInfo:
+    async def work(client: RpcClient) -> NetworkMapInfo:
+        return await client.network_map()
+
+    return call_node(args, work)
+
+
+def peers_command(args: argparse.Namespace) -> int:
+    """Handler of `dlt network peers`."""
+    network_map = _network_map(args)
+    if args.json:
+        print_json(as_json(network_map.peers))
+        return EXIT_OK
+    rows = [
+        (
+            peer.name,
+            peer.fingerprint[:SHORT_FINGERPRINT],
+            ", ".join(peer.addresses),
+            peer.rpc_address or "",
+            peer.platform_version,
+        )
+        for peer in network_map.peers
+    ]
+    print(table(("name", "key", "addresses", "rpc", "platform"), rows, empty="no peers"))
+    return EXIT_OK
+
+
+def notaries_command(args: argparse.Namespace) -> int:
+    """Handler of `dlt network notaries`."""
+    network_map = _network_map(args)
+    if args.json:
+        print_json(as_json(network_map.notaries))
+        return EXIT_OK
+    rows = [
+        (notary.name, "yes" if notary.validating else "no", notary.fingerprint[:SHORT_FINGERPRINT])
+        for notary in network_map.notaries
+    ]
+    print(table(("name", "validating", "key"), rows, empty="no notaries"))
+    print(f"network parameters {network_map.parameters_hash} (epoch {network_map.epoch})")
+    return EXIT_OK
+
+
+def info_command(args: argparse.Namespace) -> int:
+    """Handler of `dlt network info`."""
+
+    async def work(client: RpcClient) -> PeerInfo:
+        return await client.node_info()
+
+    info = call_node(args, work)
+    if args.json:
+        print_json(as_json(info))
+        return EXIT_OK
+    print(
+        key_values(
+            [
+                ("name", info.name),
+                ("key", info.owning_key),
+                ("fingerprint", info.fingerprint),
+                ("addresses", ", ".join(info.addresses) or "none"),
+                ("rpc", info.rpc_address or ""),
+                ("platform", info.platform_version),
+                ("serial", info.serial),
+            ]
+        )
+    )
+    return EXIT_OK
