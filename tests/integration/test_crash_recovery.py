@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from dlt.ledger import StateRef
 from dlt.testing.mock_network import MockNetwork
 from dlt.vault import StateStatus, VaultQueryCriteria
+from fixtures.crashes import run_through_crash
 from sample_cordapp import IssueTokensFlow, MoveTokensFlow, TokenState
 
 MAX_STEPS = 40
@@ -33,23 +32,14 @@ async def transfer_with_crash(base, victim_name, step, phase):
         issued = await issuer.run(IssueTokensFlow(owner=alice.name, amount=40))
         await network.settle()
         victim = {"alice": alice, "bob": bob, "notary": notary}[victim_name]
-        victim.crash_at(step, phase)
-        handle = await alice.start_flow(
-            MoveTokensFlow(ref=StateRef(txhash=issued.id, index=0), new_owner=bob.name)
+        moved, reached = await run_through_crash(
+            network,
+            alice,
+            MoveTokensFlow(ref=StateRef(txhash=issued.id, index=0), new_owner=bob.name),
+            victim,
+            step,
+            phase,
         )
-        done = asyncio.ensure_future(handle.result())
-        crashed = asyncio.ensure_future(victim.crashed.wait())
-        await asyncio.wait([done, crashed], timeout=20, return_when=asyncio.FIRST_COMPLETED)
-        reached = crashed.done()
-        crashed.cancel()
-        if not reached:
-            victim.crash_at(-1)
-            await asyncio.wait_for(done, 20)
-        else:
-            done.cancel()
-            await victim.start()
-        moved = await alice.result_of(handle.flow_id, timeout=20)
-        await network.settle(timeout=20)
         where = f"{victim_name} crashed {phase} step {step}"
         assert moved.tx.outputs[0].data.owner == bob.party, where
         assert await vault_amounts(alice) == [], where

@@ -9,6 +9,7 @@ import pytest
 from dlt.flows import CounterpartyFlowError, FlowKilledError, FlowTimeoutError
 from dlt.flows.storage import FlowStatus
 from dlt.messaging.in_memory import Fault
+from fixtures.crashes import run_through_crash
 from fixtures.flows import (
     FLAKY_FAILURES,
     FlakyFlow,
@@ -104,65 +105,38 @@ async def test_dropped_message_is_recovered_by_a_restart_of_the_sender(network):
     assert await alice.result_of(handle.flow_id) == [0]
 
 
-@pytest.mark.parametrize("phase", ["before", "after"])
-async def test_initiator_crashed_at_every_step_resumes_and_completes_exactly_once(tmp_path, phase):
+async def ping_with_crash(base, victim_name, step, phase):
+    """One ping conversation with a node crashing at `step`; True if the crash happened."""
     from dlt.testing.mock_network import MockNetwork
 
-    steps = 0
-    while True:
-        network = MockNetwork(tmp_path / f"{phase}-{steps}", cordapps=["sample_cordapp"])
-        alice, bob = await two_nodes(network)
-        try:
-            alice.crash_at(steps, phase, flow_name="test.Ping")
-            handle = await alice.start_flow(PingFlow(peer=bob.name, count=2))
-            done = asyncio.ensure_future(handle.result())
-            crashed = asyncio.ensure_future(alice.crashed.wait())
-            await asyncio.wait([done, crashed], timeout=10, return_when=asyncio.FIRST_COMPLETED)
-            if done.done() and not crashed.done():
-                crashed.cancel()
-                assert done.result() == [0, 2]
-                break
-            done.cancel()
-            await alice.start()
-            assert await alice.result_of(handle.flow_id) == [0, 2], f"crash at step {steps}"
-            await network.settle()
-            assert effect_count(alice.node.db) == 2, f"crash at step {steps}"
-            assert effect_count(bob.node.db) == 2, f"crash at step {steps}"
-            assert not network.messaging.pending(alice.name)
-            assert not network.messaging.pending(bob.name)
-        finally:
-            await network.stop()
-        steps += 1
-    assert steps >= 4
+    network = MockNetwork(base, cordapps=["sample_cordapp"])
+    alice, bob = await two_nodes(network)
+    try:
+        victim = alice if victim_name == "initiator" else bob
+        answers, reached = await run_through_crash(
+            network, alice, PingFlow(peer=bob.name, count=2), victim, step, phase
+        )
+        where = f"{victim_name} crashed {phase} step {step}"
+        assert answers == [0, 2], where
+        assert effect_count(alice.node.db) == 2, where
+        assert effect_count(bob.node.db) == 2, where
+        assert not network.messaging.pending(alice.name), where
+        assert not network.messaging.pending(bob.name), where
+        return reached
+    finally:
+        await network.stop()
 
 
 @pytest.mark.parametrize("phase", ["before", "after"])
-async def test_responder_crashed_at_every_step_resumes_and_completes_exactly_once(tmp_path, phase):
-    from dlt.testing.mock_network import MockNetwork
-
-    steps = 0
-    while True:
-        network = MockNetwork(tmp_path / f"{phase}-{steps}", cordapps=["sample_cordapp"])
-        alice, bob = await two_nodes(network)
-        try:
-            bob.crash_at(steps, phase)
-            handle = await alice.start_flow(PingFlow(peer=bob.name, count=2))
-            done = asyncio.ensure_future(handle.result())
-            crashed = asyncio.ensure_future(bob.crashed.wait())
-            await asyncio.wait([done, crashed], timeout=10, return_when=asyncio.FIRST_COMPLETED)
-            if done.done() and not crashed.done():
-                crashed.cancel()
-                assert done.result() == [0, 2]
-                break
-            await bob.start()
-            assert await asyncio.wait_for(done, 10) == [0, 2], f"crash at step {steps}"
-            await network.settle()
-            assert effect_count(bob.node.db) == 2, f"crash at step {steps}"
-            assert effect_count(alice.node.db) == 2, f"crash at step {steps}"
-        finally:
-            await network.stop()
-        steps += 1
-    assert steps >= 4
+@pytest.mark.parametrize("victim", ["initiator", "responder"])
+async def test_a_node_crashed_at_every_step_resumes_and_completes_exactly_once(
+    tmp_path, victim, phase
+):
+    step = 0
+    while await ping_with_crash(tmp_path / str(step), victim, step, phase):
+        step += 1
+        assert step < 40
+    assert step >= 4
 
 
 async def test_counterparty_flow_exception_reaches_the_initiator(network):

@@ -28,6 +28,7 @@ from cordapp_energy.units import energy_cost
 from dlt.flows import FlowException
 from dlt.flows.library import NotaryException
 from dlt.ledger import StateRef
+from fixtures.crashes import run_through_crash
 from fixtures.energy_attacks import RespendFlow
 
 NOON = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -200,28 +201,14 @@ async def request_and_pay_with_crash(base, victim, step, phase):
     producer, consumer = market.producers[0], market.consumers[0]
     node = {"producer": producer, "consumer": consumer, "notary": market.notary}[victim]
     try:
-        node.crash_at(step, phase)
-        handle = await consumer.start_flow(
-            RequestAndPayFlow(
-                producer=producer.name,
-                quantity_wh=2_000,
-                energy_type=EnergyType.SOLAR,
-                window_start=NOON,
-                price_per_kwh=15,
-            )
+        flow = RequestAndPayFlow(
+            producer=producer.name,
+            quantity_wh=2_000,
+            energy_type=EnergyType.SOLAR,
+            window_start=NOON,
+            price_per_kwh=15,
         )
-        done = asyncio.ensure_future(handle.result())
-        crashed = asyncio.ensure_future(node.crashed.wait())
-        await asyncio.wait([done, crashed], timeout=30, return_when=asyncio.FIRST_COMPLETED)
-        reached = crashed.done()
-        crashed.cancel()
-        if reached:
-            done.cancel()
-            await node.start()
-        else:
-            node.crash_at(-1)
-        await consumer.result_of(handle.flow_id, timeout=30)
-        await market.network.settle(timeout=30)
+        _, reached = await run_through_crash(market.network, consumer, flow, node, step, phase)
         cost = energy_cost(2_000, 15)
         where = f"{victim} crashed {phase} step {step}"
         both = (await energy_of(consumer), await balance(consumer), await balance(producer))
