@@ -55,12 +55,12 @@ from dlt.identity.hierarchy import (
     DEV_NETWORK_MAP_NAME,
     DEV_ROOT_NAME,
     DEV_VALIDITY,
+    tls_common_name,
 )
 from dlt.node.network_map_types import (
     SignedNetworkParameters,
     SignedNodeInfo,
     chain_to_pem,
-    tls_common_name,
 )
 from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
 

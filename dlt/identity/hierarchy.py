@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from dlt.crypto import EcdsaP256PrivateKey, Ed25519PrivateKey
+from dlt.crypto import EcdsaP256PrivateKey, Ed25519PrivateKey, SecureHash
 from dlt.identity.certificates import (
     CertRole,
     certificate_name,
@@ -27,6 +27,21 @@ DEV_VALIDITY = timedelta(days=3650)
 DEV_ROOT_NAME = X500Name("DLT Energy Dev", "London", "GB", common_name="Root CA")
 DEV_DOORMAN_NAME = X500Name("DLT Energy Dev", "London", "GB", common_name="Doorman CA")
 DEV_NETWORK_MAP_NAME = X500Name("DLT Energy Dev", "London", "GB", common_name="Network Map")
+
+
+_TLS_COMMON_NAME_PREFIX = "node-"
+_TLS_COMMON_NAME_HEX_DIGITS = 32
+
+
+def tls_common_name(name: X500Name) -> str:
+    """The CN of a node's TLS certificate: ``node-`` and 32 hex digits of SHA-256(str(name)).
+
+    The AMQP broker authenticates a connection by this CN (EXTERNAL auth, user = CN), so it must
+    be short, free of the punctuation legal names may contain, and computable by anyone from the
+    name alone: it depends on the name, never on a key, so re-keying a node keeps its broker user.
+    """
+    digest = SecureHash.sha256(str(name).encode("utf-8"))
+    return _TLS_COMMON_NAME_PREFIX + str(digest)[:_TLS_COMMON_NAME_HEX_DIGITS]
 
 
 @dataclass(frozen=True)

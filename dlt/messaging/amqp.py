@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import random
@@ -73,17 +72,6 @@ DEFAULT_MAX_IN_FLIGHT = 256
 
 QueueResolver = Callable[[X500Name], str]
 SenderResolver = Callable[[str], X500Name | None]
-
-
-def tls_common_name(name: X500Name) -> str:
-    """The TLS certificate CN (and so the broker user) of the node called `name`.
-
-    A hash of the full X.500 name rather than, say, the organisation: it is unique per name
-    (two nodes of one organisation in different places differ), fixed-length and well within
-    the 64 characters X.509 allows, and made only of characters that are safe in a RabbitMQ
-    user name and in the permission regexes built from it.
-    """
-    return "dlt-" + hashlib.sha256(str(name).encode()).hexdigest()[:32]
 
 
 def inbox_queue_name(identity_key: PublicKey) -> str:

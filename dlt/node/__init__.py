@@ -19,7 +19,6 @@ from dlt.node.network_map_types import (
     SignedNetworkMap,
     SignedNetworkParameters,
     SignedNodeInfo,
-    tls_common_name,
 )
 from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
 
@@ -43,5 +42,4 @@ __all__ = [
     "SignedNetworkMap",
     "SignedNetworkParameters",
     "SignedNodeInfo",
-    "tls_common_name",
 ]

@@ -20,7 +20,6 @@ from dlt.identity import (
     CertificateFormatError,
     CertificatePathError,
     CertRole,
-    X500Name,
     cert_role,
     cert_to_pem,
     certificate_name,
@@ -30,9 +29,6 @@ from dlt.identity import (
 )
 from dlt.ledger.states import LedgerModel
 from dlt.node.node_info import NetworkParameters, NodeInfo
-
-TLS_COMMON_NAME_PREFIX = "node-"
-_TLS_COMMON_NAME_HEX_DIGITS = 32
 
 
 class NetworkMapVerificationError(ValueError):
@@ -49,17 +45,6 @@ class InvalidNetworkMapError(NetworkMapVerificationError):
 
 class InvalidNetworkParametersError(NetworkMapVerificationError):
     """SignedNetworkParameters not signed by this network's network-map certificate."""
-
-
-def tls_common_name(name: X500Name) -> str:
-    """The CN of a node's TLS certificate: ``node-`` and 32 hex digits of SHA-256(str(name)).
-
-    The AMQP broker authenticates a connection by this CN (EXTERNAL auth, user = CN), so it must
-    be short, free of the punctuation legal names may contain, and computable by anyone from the
-    name alone: it depends on the name, never on a key, so re-keying a node keeps its broker user.
-    """
-    digest = SecureHash.sha256(str(name).encode("utf-8"))
-    return TLS_COMMON_NAME_PREFIX + str(digest)[:_TLS_COMMON_NAME_HEX_DIGITS]
 
 
 def chain_to_pem(chain: Sequence[x509.Certificate]) -> bytes:

@@ -34,6 +34,7 @@ _SEARCH_DIRS = "/usr/lib/postgresql/*/bin"
 _DB_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _START_ATTEMPTS = 3
 _SUPERUSER = "postgres"
+_MAX_SOCKET_PATH = 107
 
 
 class PostgresError(RuntimeError):
@@ -56,7 +57,7 @@ def find_postgres_binary(name: str) -> Path:
     found = shutil.which(name)
     if found:
         return Path(found)
-    candidates = [path for path in Path("/").glob(_SEARCH_DIRS.lstrip("/") + f"/{name}")]
+    candidates = list(Path("/").glob(_SEARCH_DIRS.lstrip("/") + f"/{name}"))
     if not candidates:
         raise PostgresNotInstalledError()
     return max(candidates, key=lambda path: _version_key(path.parent.parent.name))
@@ -79,12 +80,15 @@ def _free_port() -> int:
 class PostgresCluster:
     """A running private cluster; `create_database` hands out SQLAlchemy URLs into it."""
 
-    def __init__(self, root: Path, *, owns_root: bool, run_as: tuple[str, ...]) -> None:
+    def __init__(
+        self, root: Path, *, owns_root: bool, run_as: tuple[str, ...], pg_ctl: Path
+    ) -> None:
         self.root = root
         self.port = 0
         self.owns_root = owns_root
         self._password = secrets.token_urlsafe(24)
         self._run_as = run_as
+        self._pg_ctl = pg_ctl
         self._admin: psycopg.Connection[tuple[object, ...]] | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -103,11 +107,11 @@ class PostgresCluster:
         pg_ctl = find_postgres_binary("pg_ctl")
         run_as = _run_as_postgres()
         root = Path(tempfile.mkdtemp(prefix="dlt-pg-", dir=base_dir))
-        cluster = cls(root, owns_root=base_dir is None, run_as=run_as)
+        cluster = cls(root, owns_root=base_dir is None, run_as=run_as, pg_ctl=pg_ctl)
         try:
             cluster._prepare_root()
             cluster._initdb(initdb)
-            cluster._start_server(pg_ctl)
+            cluster._start_server()
         except BaseException:
             cluster._stopped = True
             if cluster.owns_root:
@@ -131,6 +135,12 @@ class PostgresCluster:
     # -- set-up ---------------------------------------------------------------------------
 
     def _prepare_root(self) -> None:
+        socket_path = self.socket_dir / ".s.PGSQL.65535"
+        if len(str(socket_path).encode()) > _MAX_SOCKET_PATH:
+            raise PostgresError(
+                f"the unix socket path {socket_path} is longer than {_MAX_SOCKET_PATH} bytes, "
+                "which PostgreSQL cannot use; pass a shorter base_dir (or none)"
+            )
         self.socket_dir.mkdir()
         if not self._run_as:
             return
@@ -177,11 +187,11 @@ class PostgresCluster:
             conf.write("\n# dlt test cluster\n")
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
 
-    def _start_server(self, pg_ctl: Path) -> None:
+    def _start_server(self) -> None:
         for _attempt in range(_START_ATTEMPTS):
             self.port = _free_port()
             result = self._run(
-                str(pg_ctl),
+                str(self._pg_ctl),
                 "--pgdata",
                 str(self.data_dir),
                 "--log",
@@ -279,9 +289,8 @@ class PostgresCluster:
                 with contextlib.suppress(psycopg.Error):
                     self._admin.close()
         atexit.unregister(self.stop)
-        pg_ctl = find_postgres_binary("pg_ctl")
         result = self._run(
-            str(pg_ctl),
+            str(self._pg_ctl),
             "--pgdata",
             str(self.data_dir),
             "--mode=fast",

@@ -56,9 +56,9 @@ def store_attachment(
     session: Session,
     attachment: Attachment,
     *,
-    uploaded_at: datetime,
     uploader: str | None = None,
     filename: str | None = None,
+    uploaded_at: datetime | None = None,
 ) -> SecureHash:
     """Store `attachment`, or merge its signatures into the stored copy; returns its id."""
     key = str(attachment.id)
@@ -71,7 +71,7 @@ def store_attachment(
                 id=key,
                 data=attachment.data,
                 signatures=_encode_signatures(attachment.signatures),
-                uploaded_at=uploaded_at,
+                uploaded_at=uploaded_at or utc_now(),
                 uploader=uploader,
                 filename=filename,
             )

@@ -80,7 +80,7 @@ def _custom_matches(criteria: CustomColumnCriteria, sar: StateAndRef) -> bool:
     value = require_schema(criteria.state_type).values(data)[criteria.column]
     wanted = criteria.value
     if criteria.operator is Operator.IS_NULL:
-        return (value is None) == wanted
+        return (value is None) is bool(wanted)
     if value is None:
         return False
     if criteria.operator is Operator.IN:
@@ -128,7 +128,13 @@ class VaultSubscription:
     def __init__(self, feed: VaultFeed, criteria: QueryCriteria | None, max_pending: int) -> None:
         self._feed = feed
         self.criteria = criteria
-        self._loop = asyncio.get_running_loop()
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "subscribe to the vault feed from a coroutine: updates are delivered to the "
+                "event loop that subscribed"
+            ) from None
         self._queue: asyncio.Queue[VaultUpdate | object] = asyncio.Queue()
         self._max_pending = max_pending
         self._closed = False

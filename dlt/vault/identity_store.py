@@ -15,15 +15,15 @@ from dlt.crypto import PublicKey
 from dlt.encoding import decode
 from dlt.identity import AbstractParty, Party, X500Name
 from dlt.vault.errors import IdentityConflictError
-from dlt.vault.schema import identities
+from dlt.vault.schema import identities, utc_now
 
 
 def register_identity(
     session: Session,
     identity: AbstractParty | PublicKey,
     *,
-    registered_at: datetime,
     cert_chain_pem: str | None = None,
+    registered_at: datetime | None = None,
 ) -> None:
     """Record a party (named, or an anonymous key) and optionally its certificate chain.
 
@@ -43,7 +43,7 @@ def register_identity(
                 name=name,
                 public_key=key.encoded,
                 cert_chain=cert_chain_pem,
-                registered_at=registered_at,
+                registered_at=registered_at or utc_now(),
             )
         )
         return

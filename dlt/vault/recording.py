@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dlt.crypto import PublicKey
@@ -68,9 +68,9 @@ def _tracked(session: Session, refs: Sequence[StateRef]) -> set[StateRef]:
 
 
 def _insert_outputs(session: Session, outputs: Sequence[_Output], now: datetime) -> None:
-    state_rows = []
-    participant_rows = []
-    custom_rows: dict[Any, list[dict[str, Any]]] = {}
+    state_rows: list[dict[str, Any]] = []
+    participant_rows: list[dict[str, Any]] = []
+    custom_rows: dict[Table, list[dict[str, Any]]] = {}
     for output in outputs:
         ref, state = output.sar.ref, output.sar.state
         key = {"txhash": str(ref.txhash), "output_index": ref.index}
@@ -104,7 +104,7 @@ def _consume(
     consumer = {ref: stx.id for stx in stxs for ref in stx.tx.inputs}
     if not consumer:
         return []
-    rows = []
+    rows: list[Row[Any]] = []
     for chunk in chunks(list(consumer)):
         query = select(*STATE_COLUMNS).where(
             ref_in(chunk), states.c.status == StateStatus.UNCONSUMED

@@ -96,12 +96,12 @@ states = Table(
     Column(
         "status",
         Enum(
-            StateStatus,
+            StateStatus.UNCONSUMED.value,
+            StateStatus.CONSUMED.value,
             name="state_status",
             native_enum=False,
             create_constraint=True,
             length=16,
-            values_callable=lambda kinds: [kind.value for kind in kinds],
         ),
         nullable=False,
     ),

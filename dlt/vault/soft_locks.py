@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from dlt.ledger import StateAndRef, StateRef
@@ -32,7 +32,7 @@ def _check_lock_id(lock_id: str) -> None:
         raise VaultQueryError(f"a lock id is a string of 1 to {LOCK_ID_LENGTH} characters")
 
 
-def _lockable(lock_id: str) -> Any:
+def _lockable(lock_id: str) -> ColumnElement[bool]:
     return and_(
         states.c.status == StateStatus.UNCONSUMED,
         or_(states.c.lock_id.is_(None), states.c.lock_id == lock_id),

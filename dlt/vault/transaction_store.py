@@ -16,7 +16,7 @@ from dlt.crypto import SecureHash
 from dlt.encoding import decode, encode
 from dlt.ledger import SignedTransaction
 from dlt.vault.query import PageSpecification
-from dlt.vault.schema import chunks, transactions
+from dlt.vault.schema import chunks, transactions, utc_now
 
 
 def _merged(stxs: Iterable[SignedTransaction]) -> dict[SecureHash, SignedTransaction]:
@@ -37,12 +37,13 @@ def load_encoded(session: Session, ids: Iterable[SecureHash]) -> dict[SecureHash
 
 
 def store_transactions(
-    session: Session, stxs: Iterable[SignedTransaction], recorded_at: datetime
+    session: Session, stxs: Iterable[SignedTransaction], recorded_at: datetime | None = None
 ) -> tuple[SecureHash, ...]:
     """Store `stxs`, merging signatures into those already stored; returns the new ids."""
     merged = _merged(stxs)
     if not merged:
         return ()
+    recorded_at = recorded_at or utc_now()
     stored = load_encoded(session, merged)
     new_rows = [
         {"id": str(tx_id), "data": encode(stx), "recorded_at": recorded_at}
@@ -67,7 +68,9 @@ def store_transactions(
     return tuple(tx_id for tx_id in merged if tx_id not in stored)
 
 
-def store_transaction(session: Session, stx: SignedTransaction, recorded_at: datetime) -> bool:
+def store_transaction(
+    session: Session, stx: SignedTransaction, recorded_at: datetime | None = None
+) -> bool:
     """Store one transaction; True if it was not stored before."""
     return bool(store_transactions(session, [stx], recorded_at))
 

@@ -78,6 +78,7 @@ class VaultService:
         paging: PageSpecification | None = None,
         sort: Sort | None = None,
     ) -> Page:
+        """`query_in` in a read of its own."""
         return await self._db.read(lambda session: query_states(session, criteria, paging, sort))
 
     def track(self, criteria: QueryCriteria | None = None) -> VaultSubscription:
@@ -91,11 +92,13 @@ class VaultService:
     # -- soft locks -----------------------------------------------------------------------
 
     def soft_lock_reserve(self, session: Session, lock_id: str, refs: Iterable[StateRef]) -> None:
+        """Lock all of `refs` for `lock_id` or none; see `soft_locks.soft_lock_reserve`."""
         soft_locks.soft_lock_reserve(session, lock_id, refs, now=self._clock())
 
     def soft_lock_release(
         self, session: Session, lock_id: str, refs: Iterable[StateRef] | None = None
     ) -> int:
+        """Release `lock_id`'s locks (on `refs` only, if given); returns how many."""
         return soft_locks.soft_lock_release(session, lock_id, refs)
 
     def select_and_lock(
@@ -108,6 +111,7 @@ class VaultService:
         limit: int | None = None,
         enough: Enough | None = None,
     ) -> list[StateAndRef]:
+        """Coin selection that locks what it picks; see `soft_locks.select_and_lock`."""
         return soft_locks.select_and_lock(
             session, lock_id, criteria, now=self._clock(), sort=sort, limit=limit, enough=enough
         )

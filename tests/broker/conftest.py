@@ -2,7 +2,7 @@
 
 The broker's TLS certificate is issued to CN=localhost (SANs localhost and 127.0.0.1) under a
 node CA of the same development network as the nodes. Each node's TLS certificate has
-CN = `tls_common_name(node name)` (a hash of the X.500 name, see dlt.messaging.amqp), which is
+CN = `tls_common_name(node name)` (a hash of the X.500 name, see dlt.identity.hierarchy), which is
 the broker user it logs in as (EXTERNAL) and the `user_id` on everything it sends; its inbox is
 `inbox_queue_name(legal identity key)`. Users and inboxes are provisioned once per session; each
 test starts with both inboxes purged, and the transports a test makes are stopped after it.
@@ -22,8 +22,9 @@ import pytest
 
 from deploy.rabbitmq import PrivateBroker, find_rabbitmq_scripts, free_port
 from dlt.identity import DevCertificateAuthority, NodeCertificates, X500Name, cert_to_pem
+from dlt.identity.hierarchy import tls_common_name
 from dlt.messaging import InboundMessage
-from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name, tls_common_name
+from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name
 
 ALICE = X500Name("Alice Solar", "Leeds", "GB")
 BOB = X500Name("Bob Wind", "York", "GB")

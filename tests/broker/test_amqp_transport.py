@@ -11,8 +11,9 @@ import pytest
 
 from deploy.rabbitmq import node_permissions
 from dlt.identity import DevCertificateAuthority, X500Name
+from dlt.identity.hierarchy import tls_common_name
 from dlt.messaging import OutboundMessage, TransportError
-from dlt.messaging.amqp import TlsMaterial, tls_common_name
+from dlt.messaging.amqp import TlsMaterial
 
 pytestmark = pytest.mark.broker
 

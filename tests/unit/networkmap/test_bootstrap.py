@@ -21,7 +21,8 @@ from dlt.identity import (
     csr_to_pem,
     validate_path,
 )
-from dlt.node.network_map_types import SignedNetworkParameters, SignedNodeInfo, tls_common_name
+from dlt.identity.hierarchy import tls_common_name
+from dlt.node.network_map_types import SignedNetworkParameters, SignedNodeInfo
 from networkmap.__main__ import main
 from networkmap.bootstrap import (
     KEY_PASSWORD_ENV,

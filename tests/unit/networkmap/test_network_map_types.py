@@ -9,6 +9,7 @@ import pytest
 from dlt.crypto import Ed25519PrivateKey, SecureHash
 from dlt.encoding import decode, encode
 from dlt.identity import CertRole, X500Name, cert_role, certs_from_pem
+from dlt.identity.hierarchy import tls_common_name
 from dlt.node.network_map_types import (
     InvalidNetworkMapError,
     InvalidNetworkParametersError,
@@ -18,7 +19,6 @@ from dlt.node.network_map_types import (
     SignedNetworkParameters,
     SignedNodeInfo,
     chain_to_pem,
-    tls_common_name,
 )
 from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
 

@@ -133,3 +133,12 @@ def test_spending_a_soft_locked_state_releases_its_lock(record, query, database,
     record(move(coins, [(BOB, 10)], signers=[ALICE]))
 
     assert query(ALL).metadata[0].lock_id is None
+
+
+async def test_the_async_api_records_and_queries_in_units_of_work_of_its_own(vault):
+    stx = issuance(ALICE, 10, 20)
+
+    update = await vault.record([stx])
+    page = await vault.query(VaultQueryCriteria(refs=(update.produced[1].ref,)))
+
+    assert amounts(page) == [20]
