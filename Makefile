@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit demo setup services protos bench clean
+.PHONY: test lint unit demo demo-down simulate setup services protos bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ protos: setup
 	$(BIN)/python protos/generate.py
 
 demo: setup
+	bash deploy/ensure-rabbitmq.sh
+	bash deploy/demo.sh
+
+demo-down: setup
+	$(BIN)/dlt localnet down
+
+simulate: setup
 	$(BIN)/python -m cordapp_energy.simulator --days 1
 
 clean:

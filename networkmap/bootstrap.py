@@ -57,6 +57,7 @@ from dlt.identity.hierarchy import (
     DEV_VALIDITY,
     tls_common_name,
 )
+from dlt.node.certificate_store import save_node_certificates, write_private_key
 from dlt.node.network_map_types import (
     SignedNetworkParameters,
     SignedNodeInfo,
@@ -463,17 +464,11 @@ def service_subject_alt_names(hosts: Sequence[str]) -> list[x509.GeneralName]:
 def _write_node(node: BootstrappedNode, root_pem: bytes, parameters_bytes: bytes) -> None:
     certs = node.certificates
     directory = node.directory
-    cert_dir = directory / "certificates"
-    cert_dir.mkdir(parents=True, mode=0o700)
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / "truststore.pem").write_bytes(root_pem)
     (directory / "network-parameters.signed").write_bytes(parameters_bytes)
     (directory / "node-info.signed").write_bytes(encode(node.signed_node_info))
-    (cert_dir / "node-ca.pem").write_bytes(chain_to_pem(certs.node_ca_chain))
-    (cert_dir / "tls.pem").write_bytes(chain_to_pem(certs.tls_chain))
-    (cert_dir / "identity.pem").write_bytes(chain_to_pem(certs.legal_identity_chain))
-    write_private_key(cert_dir / "node-ca.key", certs.node_ca_key, None)
-    write_private_key(cert_dir / "tls.key", certs.tls_key, None)
-    write_private_key(cert_dir / "identity.key", certs.legal_identity_key, None)
+    save_node_certificates(directory, certs)
     description = {
         "name": str(node.name),
         "slug": node.slug,
@@ -481,10 +476,3 @@ def _write_node(node: BootstrappedNode, root_pem: bytes, parameters_bytes: bytes
         "notary": None if node.notary is None else {"validating": node.notary.validating},
     }
     (directory / "node.json").write_text(json.dumps(description, indent=2) + "\n")
-
-
-def write_private_key(path: Path, key: PrivateKey, password: bytes | None) -> None:
-    """Write a key readable by its owner only; created 0600 so it is never briefly exposed."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key.to_pem(password))

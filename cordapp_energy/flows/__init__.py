@@ -13,7 +13,9 @@ from cordapp_energy.flows.orders import CancelOrderFlow, PlaceBidFlow, PlaceOffe
 from cordapp_energy.flows.payments import IssuePaymentFlow, PayFlow
 from cordapp_energy.flows.rules import (
     MarketNotConfiguredError,
+    PublishCommunityRulesFlow,
     PublishMarketRulesFlow,
+    community_rules,
     current_rules,
 )
 
@@ -27,6 +29,7 @@ __all__ = [
     "PayFlow",
     "PlaceBidFlow",
     "PlaceOfferFlow",
+    "PublishCommunityRulesFlow",
     "PublishMarketRulesFlow",
     "RepeatedPayFlow",
     "RequestAndPayFlow",
@@ -35,5 +38,6 @@ __all__ = [
     "SettlementOutcome",
     "TradeTerms",
     "TransferEnergyFlow",
+    "community_rules",
     "current_rules",
 ]

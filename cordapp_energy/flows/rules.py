@@ -7,10 +7,19 @@ network parameters name trusted attachment signers, only rules signed by one of 
 
 from __future__ import annotations
 
+from pydantic import Field
 from sqlalchemy import BigInteger, Column, Integer, String, Table, insert, select
 from sqlalchemy.orm import Session
 
-from cordapp_energy.market_rules import MarketRules
+from cordapp_energy.market_rules import (
+    EnrolmentLimits,
+    MarketRules,
+    PriceBand,
+    QuantityLimits,
+    TradingHours,
+)
+from cordapp_energy.states import EnergyType
+from cordapp_energy.units import Currency
 from dlt.crypto import SecureHash
 from dlt.flows import FlowException, FlowLogic, FlowSession, flow, responder
 from dlt.identity import Party, X500Name
@@ -135,6 +144,68 @@ class PublishMarketRulesFlow(FlowLogic[SecureHash]):
             for info in self.services.network_map.nodes
             if info.legal_identity != self.our_identity and info.legal_identity not in notaries
         ]
+
+
+def community_rules(
+    operator: Party,
+    bank: Party,
+    *,
+    version: int = 1,
+    currency: str = "EUR",
+    min_price_per_kwh: int = 5,
+    max_price_per_kwh: int = 40,
+) -> MarketRules:
+    """Rules for a community market: solar and wind between a feed-in floor and a retail
+    ceiling (5 and 40 ct/kWh by default), trading around the clock in 15-minute windows."""
+    bands = tuple(
+        PriceBand(
+            energy_type=energy_type,
+            min_price_per_kwh=min_price_per_kwh,
+            max_price_per_kwh=max_price_per_kwh,
+        )
+        for energy_type in (EnergyType.SOLAR, EnergyType.WIND)
+    )
+    return MarketRules(
+        version=version,
+        market_operator=operator,
+        currency=Currency(currency),
+        price_bands=bands,
+        trading_hours=TradingHours(open_minute=0, close_minute=24 * 60),
+        quantity_limits=QuantityLimits(
+            min_state_wh=1, max_state_wh=1_000_000, min_order_wh=10, max_order_wh=100_000
+        ),
+        enrolment=EnrolmentLimits(
+            min_consumer_balance=100,
+            max_consumer_balance=100_000_000,
+            min_producer_energy_wh=10,
+            max_producer_energy_wh=10_000_000,
+        ),
+        payment_issuers=(bank,),
+    )
+
+
+@flow("energy.PublishCommunityRules", initiating=True, rpc=True)
+class PublishCommunityRulesFlow(FlowLogic[SecureHash]):
+    """The operator publishes `community_rules` to every node: the rules in a few arguments,
+    for operators starting a market from the command line."""
+
+    payment_issuer: X500Name
+    version: int = Field(default=1, ge=1)
+    currency: str = "EUR"
+    min_price_per_kwh: int = Field(default=5, ge=0)
+    max_price_per_kwh: int = Field(default=40, ge=0)
+
+    async def call(self) -> SecureHash:
+        bank = self.services.identity.require_party(self.payment_issuer)
+        rules = community_rules(
+            self.our_identity,
+            bank,
+            version=self.version,
+            currency=self.currency,
+            min_price_per_kwh=self.min_price_per_kwh,
+            max_price_per_kwh=self.max_price_per_kwh,
+        )
+        return await self.sub_flow(PublishMarketRulesFlow(rules=rules))
 
 
 @responder(PublishMarketRulesFlow)

@@ -12,46 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cordapp_energy.flows import IssuePaymentFlow, PublishMarketRulesFlow
-from cordapp_energy.market_rules import (
-    EnrolmentLimits,
-    MarketRules,
-    PriceBand,
-    QuantityLimits,
-    TradingHours,
-)
-from cordapp_energy.states import EnergyType, PaymentState
+from cordapp_energy.flows.rules import community_rules
+from cordapp_energy.states import PaymentState
 from cordapp_energy.units import Currency
-from dlt.identity import Party
 from dlt.testing.mock_network import MockNetwork, MockNode
 from dlt.vault import CustomColumnCriteria, Operator, PageSpecification, VaultQueryCriteria
 
 CURRENCY = Currency("EUR")
 """Prices in euro cents per kWh, amounts in cents."""
-
-
-def community_rules(operator: Party, bank: Party, *, version: int = 1) -> MarketRules:
-    """Rules for a community market: solar and wind between a feed-in floor (5 ct/kWh) and a
-    retail ceiling (40 ct/kWh), trading around the clock in 15-minute windows."""
-    return MarketRules(
-        version=version,
-        market_operator=operator,
-        currency=CURRENCY,
-        price_bands=(
-            PriceBand(energy_type=EnergyType.SOLAR, min_price_per_kwh=5, max_price_per_kwh=40),
-            PriceBand(energy_type=EnergyType.WIND, min_price_per_kwh=5, max_price_per_kwh=40),
-        ),
-        trading_hours=TradingHours(open_minute=0, close_minute=24 * 60),
-        quantity_limits=QuantityLimits(
-            min_state_wh=1, max_state_wh=1_000_000, min_order_wh=10, max_order_wh=100_000
-        ),
-        enrolment=EnrolmentLimits(
-            min_consumer_balance=100,
-            max_consumer_balance=100_000_000,
-            min_producer_energy_wh=10,
-            max_producer_energy_wh=10_000_000,
-        ),
-        payment_issuers=(bank,),
-    )
 
 
 def _name(label: str) -> str:

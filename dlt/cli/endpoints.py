@@ -75,9 +75,11 @@ def node_slug(name: str) -> str:
 def resolve_node(home: Path, name: str) -> NodeEndpoint:
     """The RPC endpoint of node `name` in the local network directory `home`.
 
-    Reads `<home>/nodes/<slug>/rpc.json` (slug: see `node_slug`), a JSON object:
+    Reads `<home>/nodes/<dir>/rpc.json`, found by directory name, by the X.500 name it records,
+    or by its organisation's slug (see `node_slug`). It is a JSON object:
 
         {
+          "name": "O=Alice Solar, L=Leeds, C=GB",  # the node's X.500 name
           "address": "127.0.0.1:10003",    # host:port of the node's RPC
           "ca": "../../certificates/root.pem",  # PEM the node's TLS chain ends in;
                                            #   relative paths are from rpc.json's directory
@@ -88,17 +90,14 @@ def resolve_node(home: Path, name: str) -> NodeEndpoint:
     The file holds a password, so the tooling that writes it should make it readable by its
     owner only.
     """
-    slug = node_slug(name)
     nodes = home / "nodes"
-    path = nodes / slug / RPC_FILE
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
+    path = _find_rpc_file(nodes, name)
+    if path is None:
         known = sorted(p.parent.name for p in nodes.glob(f"*/{RPC_FILE}"))
         listing = f"nodes there: {', '.join(known)}" if known else "it has no nodes with RPC"
-        raise CommandError(
-            f"no node {name!r} in network directory {home} (looked for {path}); {listing}"
-        ) from None
+        raise CommandError(f"no node {name!r} in network directory {home}; {listing}")
+    try:
+        raw = json.loads(path.read_text())
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
@@ -115,6 +114,36 @@ def resolve_node(home: Path, name: str) -> NodeEndpoint:
         username=username if isinstance(username, str) else None,
         password=password if isinstance(password, str) else None,
     )
+
+
+def _find_rpc_file(nodes: Path, name: str) -> Path | None:
+    """The rpc.json of node `name`: by directory, by X.500 name, or by organisation slug."""
+    direct = nodes / name / RPC_FILE
+    if "/" not in name and direct.exists():
+        return direct
+    slug = node_slug(name)
+    wanted = _x500(name) if "=" in name else None
+    for candidate in sorted(nodes.glob(f"*/{RPC_FILE}")):
+        if candidate.parent.name == slug:
+            return candidate
+        try:
+            recorded = json.loads(candidate.read_text()).get("name")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            continue
+        if not isinstance(recorded, str):
+            continue
+        if wanted is not None and _x500(recorded) == wanted:
+            return candidate
+        if wanted is None and node_slug(recorded) == slug:
+            return candidate
+    return None
+
+
+def _x500(text: str) -> X500Name | None:
+    try:
+        return X500Name.parse(text)
+    except ValueError:
+        return None
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:

@@ -175,36 +175,15 @@ class DevCertificateAuthority:
             validity=validity,
             now=now,
         )
-        tls_key = EcdsaP256PrivateKey.generate()
-        tls_cert = issue_certificate(
-            issuer_cert=node_ca_cert,
-            issuer_key=node_ca_key,
-            subject=_with_common_name(name, tls_common_name),
-            subject_key=tls_key.public_key,
-            role=CertRole.TLS,
-            validity=validity,
-            now=now,
-            subject_alt_names=tls_subject_alt_names,
-        )
-        identity_key = Ed25519PrivateKey.generate()
-        identity_cert = issue_certificate(
-            issuer_cert=node_ca_cert,
-            issuer_key=node_ca_key,
-            subject=name,
-            subject_key=identity_key.public_key,
-            role=CertRole.LEGAL_IDENTITY,
-            validity=validity,
-            now=now,
-        )
-        return NodeCertificates(
+        return issue_node_identities(
             node_ca_cert=node_ca_cert,
             node_ca_key=node_ca_key,
-            tls_cert=tls_cert,
-            tls_key=tls_key,
-            legal_identity_cert=identity_cert,
-            legal_identity_key=identity_key,
             doorman_cert=self.doorman_cert,
             root_cert=self.root_cert,
+            tls_common_name=tls_common_name,
+            tls_subject_alt_names=tls_subject_alt_names,
+            validity=validity,
+            now=now,
         )
 
 
@@ -218,4 +197,52 @@ def _with_common_name(name: X500Name, common_name: str | None) -> X500Name:
         organisation_unit=name.organisation_unit,
         common_name=common_name,
         state=name.state,
+    )
+
+
+def issue_node_identities(
+    *,
+    node_ca_cert: x509.Certificate,
+    node_ca_key: EcdsaP256PrivateKey,
+    doorman_cert: x509.Certificate,
+    root_cert: x509.Certificate,
+    tls_common_name: str | None = None,
+    tls_subject_alt_names: Sequence[x509.GeneralName] | None = None,
+    validity: timedelta = DEV_VALIDITY,
+    now: datetime | None = None,
+) -> NodeCertificates:
+    """A node's TLS (P-256) and legal identity (Ed25519) certificates under its node CA.
+
+    The doorman signs only the node CA; a node issues these two itself, with fresh keys."""
+    name = certificate_name(node_ca_cert)
+    tls_key = EcdsaP256PrivateKey.generate()
+    tls_cert = issue_certificate(
+        issuer_cert=node_ca_cert,
+        issuer_key=node_ca_key,
+        subject=_with_common_name(name, tls_common_name),
+        subject_key=tls_key.public_key,
+        role=CertRole.TLS,
+        validity=validity,
+        now=now,
+        subject_alt_names=tls_subject_alt_names,
+    )
+    identity_key = Ed25519PrivateKey.generate()
+    identity_cert = issue_certificate(
+        issuer_cert=node_ca_cert,
+        issuer_key=node_ca_key,
+        subject=name,
+        subject_key=identity_key.public_key,
+        role=CertRole.LEGAL_IDENTITY,
+        validity=validity,
+        now=now,
+    )
+    return NodeCertificates(
+        node_ca_cert=node_ca_cert,
+        node_ca_key=node_ca_key,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        legal_identity_cert=identity_cert,
+        legal_identity_key=identity_key,
+        doorman_cert=doorman_cert,
+        root_cert=root_cert,
     )

@@ -6,6 +6,7 @@ The same assembly serves the MockNetwork (in-memory transport) and the node proc
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,19 @@ from dlt.vault.schema import StateStatus
 from dlt.vault.vault_service import VaultService
 
 
+CORDAPP_MODULES = ("flows",)
+"""Submodules a CorDapp may have besides its package: importing them registers its flows."""
+
+
+def load_cordapp(package: str) -> None:
+    """Import a CorDapp: its package (states, contracts, schemas) and its flows, if any."""
+    importlib.import_module(package)
+    for module in CORDAPP_MODULES:
+        name = f"{package}.{module}"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
 class Node:
     def __init__(
         self,
@@ -52,7 +66,7 @@ class Node:
         self.name = name
         self.cordapps = tuple(cordapps)
         for package in self.cordapps:
-            importlib.import_module(package)
+            load_cordapp(package)
         self.db = Database(database_url)
         keys = KeyManagementService(key_directory)
         keys.add(legal_key)

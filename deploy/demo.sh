@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `make demo`: start the local network (or find it running) and trade through the `dlt` CLI:
+# market rules, money, a request-and-pay, repeated pay, bids and offers, market clearing with
+# delivery versus payment, then every party's vault as tables. The network stays up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DLT="${DLT:-.venv/bin/dlt}"
+export DLT_HOME="${DLT_HOME:-$PWD/localnet}"
+
+OPERATOR="O=Market Operator, L=London, C=GB"
+BANK="O=Community Bank, L=London, C=GB"
+P1="O=Producer 1, L=Leeds, C=GB"
+P2="O=Producer 2, L=Leeds, C=GB"
+C1="O=Consumer 1, L=York, C=GB"
+C2="O=Consumer 2, L=York, C=GB"
+
+step() { printf '\n== %s\n' "$*"; }
+run() {
+    local node="$1"; shift
+    printf '$ dlt flow start --node %s %s\n' "$node" "$*"
+    "$DLT" flow start --node "$node" "$@" >/dev/null
+}
+
+step "Starting the local network in $DLT_HOME"
+"$DLT" localnet up
+
+# Each run trades in a delivery window of its own: the next quarter hour from now, plus one
+# hour per earlier run, so running the demo again never collides with its own orders.
+RUNS_FILE="$DLT_HOME/demo-runs"
+RUN=$(( $(cat "$RUNS_FILE" 2>/dev/null || echo 0) + 1 ))
+echo "$RUN" > "$RUNS_FILE"
+WINDOW=$(.venv/bin/python - "$RUN" <<'PY'
+import sys
+from datetime import UTC, datetime, timedelta
+now = datetime.now(UTC).replace(second=0, microsecond=0)
+start = now + timedelta(minutes=15 - now.minute % 15) + timedelta(hours=int(sys.argv[1]) - 1)
+print(start.isoformat())
+PY
+)
+
+step "The market operator publishes the market rules to every party"
+run market-operator energy.PublishCommunityRules payment_issuer="$BANK"
+
+step "The bank issues money to the consumers (cents)"
+run community-bank energy.IssuePayment owner="$C1" amount=100000 currency=EUR
+run community-bank energy.IssuePayment owner="$C2" amount=100000 currency=EUR
+
+step "Consumer 1 requests 2 kWh of solar from Producer 1 and pays in the same transaction"
+run consumer-1 energy.RequestAndPay producer="$P1" quantity_wh=2000 energy_type=solar \
+    window_start="$WINDOW" price_per_kwh=15
+
+step "Producers issue their surplus for window $WINDOW and offer it"
+run producer-1 energy.RequestEnergy quantity_wh=3000 energy_type=solar window_start="$WINDOW" price_per_kwh=8
+run producer-2 energy.RequestEnergy quantity_wh=2000 energy_type=solar window_start="$WINDOW" price_per_kwh=11
+run producer-1 energy.PlaceOffer window_start="$WINDOW" max_quantity_wh=3000 limit_price_per_kwh=8 energy_type=solar
+run producer-2 energy.PlaceOffer window_start="$WINDOW" max_quantity_wh=2000 limit_price_per_kwh=11 energy_type=solar
+
+step "Consumers bid"
+run consumer-1 energy.PlaceBid window_start="$WINDOW" max_quantity_wh=2500 limit_price_per_kwh=20 energy_type=solar
+run consumer-2 energy.PlaceBid window_start="$WINDOW" max_quantity_wh=1500 limit_price_per_kwh=12 energy_type=solar
+
+step "The market operator clears the window and settles every match by delivery versus payment"
+printf '$ dlt flow start --node market-operator energy.ClearMarket window_start=%s\n' "$WINDOW"
+"$DLT" flow start --node market-operator energy.ClearMarket window_start="$WINDOW"
+
+for node in producer-1 producer-2 consumer-1 consumer-2; do
+    step "Vault of $node"
+    "$DLT" vault query --node "$node" --type energy.EnergyState --type energy.PaymentState \
+        --sort recorded_at
+done
+
+printf '\nThe network is still running (%s).\n' "$DLT_HOME"
+printf 'Try: dlt vault query --node market-operator --type energy.BidState --status all\n'
+printf 'Stop it with: dlt localnet down --home %s   (or: make demo-down)\n' "$DLT_HOME"

@@ -1,0 +1,499 @@
+"""A local network under one directory: private RabbitMQ, network map, notaries and parties.
+
+    <home>/localnet.json        who is in the network and which ports they use
+    <home>/ca, service, ...     the network built offline by the bootstrapper (see networkmap)
+    <home>/broker/              the private RabbitMQ's data, config and logs
+    <home>/nodes/<slug>/        each node: certificates, config.json, rpc.json, node.db, node.log
+    <home>/pids/                PID of every process `up` started; `down` stops exactly those
+
+`up` creates what is missing and starts what is not running, so it is safe to run again (it
+also restarts a node that died). `down` stops every process it started, by PID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from deploy.rabbitmq import ensure_rabbitmq_installed, free_port
+from dlt.identity import X500Name
+from dlt.identity.hierarchy import tls_common_name
+from dlt.messaging.amqp import inbox_queue_name
+from dlt.node.certificate_store import load_node_certificates
+from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
+from dlt.rpc.client import RpcClient, RpcError
+from dlt.rpc.users import hash_password
+from networkmap.bootstrap import bootstrap_network, node_slug
+
+HOME_ENV = "DLT_HOME"
+DEFAULT_HOME = Path("localnet")
+CORDAPPS = ("cordapp_energy",)
+STATE_FILE = "localnet.json"
+RPC_USER = "operator"
+
+Say = Callable[[str], None]
+
+
+class LocalnetError(Exception):
+    """The local network could not be created, started or stopped; the message says why."""
+
+
+def resolve_home(home: Path | None = None) -> Path:
+    """`--home`, else $DLT_HOME, else ./localnet: how every `dlt` command finds the network."""
+    if home is not None:
+        return home
+    return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME)
+
+
+class Shape(BaseModel):
+    """How many of each party the network has."""
+
+    notaries: int = Field(default=1, ge=1, le=9)
+    validating: bool = False
+    producers: int = Field(default=2, ge=1, le=50)
+    consumers: int = Field(default=2, ge=1, le=50)
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    slug: str
+    role: str
+    rpc_port: int
+    metrics_port: int
+    validating: bool = False
+
+    @property
+    def x500(self) -> X500Name:
+        return X500Name.parse(self.name)
+
+    @property
+    def is_notary(self) -> bool:
+        return self.role == "notary"
+
+
+@dataclass(frozen=True)
+class Ports:
+    broker: int
+    network_map: int
+
+
+@dataclass(frozen=True)
+class Status:
+    component: str
+    role: str
+    pid: int | None
+    running: bool
+    address: str
+
+
+def _members_for(shape: Shape) -> list[tuple[str, str, bool]]:
+    notaries = [
+        (
+            "O=Notary Service, L=Zurich, C=CH"
+            if shape.notaries == 1
+            else f"O=Notary Service {i}, L=Zurich, C=CH",
+            "notary",
+            shape.validating,
+        )
+        for i in range(1, shape.notaries + 1)
+    ]
+    return [
+        *notaries,
+        ("O=Market Operator, L=London, C=GB", "market-operator", False),
+        ("O=Community Bank, L=London, C=GB", "payment-issuer", False),
+        *[
+            (f"O=Producer {i}, L=Leeds, C=GB", "producer", False)
+            for i in range(1, shape.producers + 1)
+        ],
+        *[
+            (f"O=Consumer {i}, L=York, C=GB", "consumer", False)
+            for i in range(1, shape.consumers + 1)
+        ],
+    ]
+
+
+class Localnet:
+    def __init__(self, home: Path) -> None:
+        self.home = home.resolve()
+
+    # -- layout -----------------------------------------------------------------------------
+
+    @property
+    def state_file(self) -> Path:
+        return self.home / STATE_FILE
+
+    @property
+    def exists(self) -> bool:
+        return self.state_file.exists()
+
+    def _pid_file(self, component: str) -> Path:
+        return self.home / "pids" / f"{component}.pid"
+
+    def node_dir(self, member: Member) -> Path:
+        return self.home / "nodes" / member.slug
+
+    def log_file(self, component: str) -> Path:
+        if component == "broker":
+            return self.home / "broker" / "service.log"
+        if component == "networkmap":
+            return self.home / "networkmap.log"
+        member = self.member(component)
+        return self.node_dir(member) / "node.log"
+
+    def _load(self) -> tuple[Ports, list[Member]]:
+        if not self.exists:
+            raise LocalnetError(
+                f"no local network in {self.home}; create one with: dlt localnet up"
+            )
+        raw = json.loads(self.state_file.read_text())
+        return Ports(**raw["ports"]), [Member(**m) for m in raw["members"]]
+
+    @property
+    def members(self) -> list[Member]:
+        return self._load()[1]
+
+    def member(self, name: str) -> Member:
+        """A member by slug, X.500 name or organisation (case-insensitive)."""
+        wanted = name.strip().lower()
+        for member in self.members:
+            if wanted in (member.slug, member.name.lower(), member.x500.organisation.lower()):
+                return member
+        known = ", ".join(m.slug for m in self.members)
+        raise LocalnetError(f"no node {name!r} in {self.home}; nodes: {known}")
+
+    # -- creating ---------------------------------------------------------------------------
+
+    def create(self, shape: Shape, say: Say) -> None:
+        """Build the network offline: certificates, parameters, configs and RPC credentials."""
+        if self.exists:
+            return
+        if self.home.exists() and any(self.home.iterdir()):
+            raise LocalnetError(
+                f"{self.home} is not empty and holds no local network; pick another --home"
+            )
+        say(f"Creating a local network in {self.home}")
+        wanted = _members_for(shape)
+        notaries = [
+            (X500Name.parse(name), validating)
+            for name, role, validating in wanted
+            if role == "notary"
+        ]
+        parties = [X500Name.parse(name) for name, role, _ in wanted if role != "notary"]
+        bootstrap_network(self.home, notaries=notaries, nodes=parties, dev=True)
+        ports = Ports(broker=free_port(), network_map=free_port())
+        members = [
+            Member(
+                name=name,
+                slug=node_slug(X500Name.parse(name)),
+                role=role,
+                rpc_port=free_port(),
+                metrics_port=free_port(),
+                validating=validating,
+            )
+            for name, role, validating in wanted
+        ]
+        for member in members:
+            self._write_node_files(member, ports)
+        self.state_file.write_text(
+            json.dumps({"ports": asdict(ports), "members": [asdict(m) for m in members]}, indent=2)
+        )
+
+    def _write_node_files(self, member: Member, ports: Ports) -> None:
+        directory = self.node_dir(member)
+        password = secrets.token_urlsafe(18)
+        config = {
+            "name": member.name,
+            "directory": ".",
+            "messaging": {"broker_url": f"amqps://127.0.0.1:{ports.broker}/%2F"},
+            "rpc": {
+                "address": f"127.0.0.1:{member.rpc_port}",
+                "users": [
+                    {
+                        "username": RPC_USER,
+                        "password_hash": hash_password(password),
+                        "permissions": ["ALL"],
+                    }
+                ],
+            },
+            "metrics": {"address": f"127.0.0.1:{member.metrics_port}"},
+            "network_map": {"url": f"https://127.0.0.1:{ports.network_map}", "poll_seconds": 1.0},
+            "notary": {"validating": member.validating} if member.is_notary else None,
+            "cordapps": list(CORDAPPS),
+        }
+        (directory / "config.json").write_text(json.dumps(config, indent=2))
+        rpc = {
+            "name": member.name,
+            "address": f"127.0.0.1:{member.rpc_port}",
+            "ca": "truststore.pem",
+            "username": RPC_USER,
+            "password": password,
+        }
+        descriptor = os.open(directory / "rpc.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(rpc, handle, indent=2)
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def up(self, shape: Shape, say: Say, timeout: float = 120.0) -> list[Status]:
+        ensure_rabbitmq_installed()
+        self.create(shape, say)
+        ports, members = self._load()
+        (self.home / "pids").mkdir(exist_ok=True)
+        self._start_broker(ports, members, say, timeout)
+        self._start_network_map(ports, say, timeout)
+        for member in members:
+            self._start_node(member, say)
+        self._await_nodes(members, say, timeout)
+        return self.status()
+
+    def _spawn(self, component: str, argv: list[str], log: Path, cwd: Path) -> int:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        self._pid_file(component).write_text(f"{process.pid} {_start_time(process.pid)}")
+        return process.pid
+
+    def _start_broker(self, ports: Ports, members: list[Member], say: Say, timeout: float) -> None:
+        if self._alive("broker"):
+            return
+        users = {}
+        for member in members:
+            certs = load_node_certificates(self.node_dir(member))
+            users[tls_common_name(member.x500)] = inbox_queue_name(certs.party.owning_key)
+        broker_home = self.home / "broker"
+        broker_home.mkdir(exist_ok=True)
+        (broker_home / "users.json").write_text(json.dumps(users, indent=2))
+        say(f"Starting the private RabbitMQ (TLS only) on 127.0.0.1:{ports.broker}")
+        self._spawn(
+            "broker",
+            [
+                sys.executable,
+                "-m",
+                "deploy.broker_service",
+                "--home",
+                str(broker_home),
+                "--port",
+                str(ports.broker),
+                "--ca",
+                str(self.home / "truststore.pem"),
+                "--cert",
+                str(self.home / "service" / "tls.pem"),
+                "--key",
+                str(self.home / "service" / "tls.key"),
+                "--users",
+                str(broker_home / "users.json"),
+            ],
+            self.log_file("broker"),
+            broker_home,
+        )
+        self._wait_for(lambda: (broker_home / "ready").exists(), "broker", timeout)
+
+    def _start_network_map(self, ports: Ports, say: Say, timeout: float) -> None:
+        if self._alive("networkmap"):
+            return
+        say(f"Starting the doorman and network map on https://127.0.0.1:{ports.network_map}")
+        self._spawn(
+            "networkmap",
+            [
+                sys.executable,
+                "-m",
+                "networkmap",
+                "serve",
+                "--home",
+                str(self.home),
+                "--address",
+                f"127.0.0.1:{ports.network_map}",
+                "--dev",
+            ],
+            self.log_file("networkmap"),
+            self.home,
+        )
+        client = NetworkMapClient(
+            f"https://127.0.0.1:{ports.network_map}", (self.home / "truststore.pem").read_bytes()
+        )
+
+        def healthy() -> bool:
+            try:
+                client.health()
+            except NetworkMapClientError:
+                return False
+            return True
+
+        self._wait_for(healthy, "networkmap", timeout)
+
+    def _start_node(self, member: Member, say: Say) -> None:
+        if self._alive(member.slug):
+            return
+        say(f"Starting {member.name} ({member.role})")
+        directory = self.node_dir(member)
+        self._spawn(
+            member.slug,
+            [sys.executable, "-m", "dlt.node", "--config", str(directory / "config.json")],
+            self.log_file(member.slug),
+            directory,
+        )
+
+    def _await_nodes(self, members: list[Member], say: Say, timeout: float) -> None:
+        async def reachable(member: Member) -> bool:
+            rpc = json.loads((self.node_dir(member) / "rpc.json").read_text())
+            ca = (self.node_dir(member) / rpc["ca"]).read_bytes()
+            try:
+                async with RpcClient(
+                    rpc["address"], rpc["username"], rpc["password"], ca
+                ) as client:
+                    await client.node_info()
+            except RpcError:
+                return False
+            return True
+
+        waiting = list(members)
+        deadline = time.monotonic() + timeout
+        while waiting:
+            for member in list(waiting):
+                if not self._alive(member.slug):
+                    raise LocalnetError(
+                        f"{member.name} stopped while starting; its log "
+                        f"({self.log_file(member.slug)}) ends with:\n{self.tail(member.slug, 15)}"
+                    )
+                if asyncio.run(reachable(member)):
+                    waiting.remove(member)
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(m.name for m in waiting)
+                raise LocalnetError(
+                    f"{names} did not come up within {timeout:.0f} s; see their logs"
+                )
+            if waiting:
+                time.sleep(0.5)
+        say(f"All {len(members)} nodes are up")
+
+    def _wait_for(self, ready: Callable[[], bool], component: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if not self._alive(component):
+                raise LocalnetError(
+                    f"{component} stopped while starting; its log ends with:\n"
+                    f"{self.tail(component, 15)}"
+                )
+            if time.monotonic() > deadline:
+                raise LocalnetError(f"{component} did not become ready within {timeout:.0f} s")
+            time.sleep(0.2)
+
+    # -- stopping and status ----------------------------------------------------------------
+
+    def _recorded(self, component: str) -> tuple[int, str] | None:
+        try:
+            pid, started = self._pid_file(component).read_text().split()
+            return int(pid), started
+        except (OSError, ValueError):
+            return None
+
+    def _pid(self, component: str) -> int | None:
+        recorded = self._recorded(component)
+        return recorded[0] if recorded else None
+
+    def _alive(self, component: str) -> bool:
+        """Whether the process `up` started for `component` still runs: same PID and the
+        same start time, so a PID the system has since given to another process never counts."""
+        recorded = self._recorded(component)
+        return recorded is not None and _start_time(recorded[0]) == recorded[1]
+
+    def down(self, say: Say, grace: float = 20.0) -> None:
+        """Stop nodes first, then the network map, then the broker, each by its PID."""
+        _, members = self._load()
+        order = [m.slug for m in members if not m.is_notary]
+        order += [m.slug for m in members if m.is_notary] + ["networkmap", "broker"]
+        for component in order:
+            pid = self._pid(component)
+            if pid is not None and self._alive(component):
+                say(f"Stopping {component} (pid {pid})")
+                _stop(pid, grace)
+            self._pid_file(component).unlink(missing_ok=True)
+
+    def kill(self, component: str) -> None:
+        """SIGKILL one component, as a crash would (for tests and drills)."""
+        pid = self._pid(component)
+        if pid is None or not self._alive(component):
+            raise LocalnetError(f"{component} is not running")
+        os.killpg(pid, signal.SIGKILL)
+
+    def status(self) -> list[Status]:
+        ports, members = self._load()
+        rows = [
+            Status(
+                "broker",
+                "message broker",
+                self._pid("broker"),
+                self._alive("broker"),
+                f"amqps://127.0.0.1:{ports.broker}",
+            ),
+            Status(
+                "networkmap",
+                "doorman + network map",
+                self._pid("networkmap"),
+                self._alive("networkmap"),
+                f"https://127.0.0.1:{ports.network_map}",
+            ),
+        ]
+        for member in members:
+            rows.append(
+                Status(
+                    member.slug,
+                    member.role,
+                    self._pid(member.slug),
+                    self._alive(member.slug),
+                    f"rpc 127.0.0.1:{member.rpc_port}, metrics :{member.metrics_port}",
+                )
+            )
+        return rows
+
+    def tail(self, component: str, lines: int = 40) -> str:
+        path = self.log_file(component)
+        if not path.exists():
+            return "(no log yet)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot ("" when it does not exist)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _stop(pid: int, grace: float) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)

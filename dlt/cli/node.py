@@ -1,0 +1,29 @@
+"""`dlt node run --config FILE`: run one node process in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlt.cli.main import CommandError, add_group
+
+if TYPE_CHECKING:
+    from dlt.cli.main import Subparsers
+
+
+def register(subparsers: Subparsers) -> None:
+    group = add_group(subparsers, "node", summary="run a node")
+    run = group.add_parser("run", help="run a node until SIGTERM or Ctrl-C")
+    run.add_argument("--config", type=Path, required=True, help="node config (.json or .toml)")
+    run.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from dlt.node.config import ConfigError
+    from dlt.node.process import run
+
+    try:
+        return run(args.config)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from exc

@@ -1,0 +1,95 @@
+"""A node's configuration file: TOML or JSON, validated so a mistake is reported by name."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dlt.identity import X500Name
+from dlt.rpc.users import RpcUser
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or invalid; the message says where."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MessagingConfig(_Section):
+    broker_url: str = Field(pattern=r"^amqps://", description="amqps://host:port/vhost")
+
+
+class RpcConfig(_Section):
+    address: str = Field(default="127.0.0.1:10003", pattern=r"^[^:]+:\d+$")
+    users: tuple[RpcUser, ...] = ()
+
+
+class MetricsConfig(_Section):
+    address: str = Field(default="127.0.0.1:9100", pattern=r"^[^:]+:\d+$")
+
+
+class NetworkMapConfig(_Section):
+    url: str = Field(pattern=r"^https://")
+    poll_seconds: float = Field(default=2.0, gt=0)
+
+
+class NotaryConfig(_Section):
+    validating: bool = False
+    service_module: str = "notary.service"
+    """Module whose `install_notary_service(node, validating=...)` makes this node a notary."""
+
+
+class NodeConfig(_Section):
+    name: X500Name
+    directory: Path
+    """Where the node keeps certificates, keys, its database and logs."""
+    database_url: str | None = None
+    """SQLAlchemy URL; an SQLite file in `directory` when not given."""
+    messaging: MessagingConfig
+    rpc: RpcConfig = RpcConfig()
+    metrics: MetricsConfig | None = None
+    network_map: NetworkMapConfig
+    notary: NotaryConfig | None = None
+    cordapps: tuple[str, ...] = ()
+    dev_mode: bool = True
+    """Register with the doorman automatically on first start when certificates are missing."""
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.directory / 'node.db').resolve()}"
+
+    @classmethod
+    def load(cls, path: Path) -> NodeConfig:
+        """Read `path` (.toml or .json); a relative `directory` is taken from the file's folder."""
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ConfigError(f"cannot read node config {path}: {exc.strerror or exc}") from exc
+        try:
+            raw = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(
+                f"{path} is not valid {path.suffix.lstrip('.').upper()}: {exc}"
+            ) from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path} must hold a table of settings")
+        directory = Path(raw.get("directory", "."))
+        raw["directory"] = directory if directory.is_absolute() else path.parent / directory
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'config'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise ConfigError(f"invalid node config {path}: {problems}") from exc
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
