@@ -32,7 +32,6 @@ from dlt.vault.query import PageSpecification, VaultQueryCriteria
 from dlt.vault.schema import StateStatus
 from dlt.vault.vault_service import VaultService
 
-
 CORDAPP_MODULES = ("flows",)
 """Submodules a CorDapp may have besides its package: importing them registers its flows."""
 
