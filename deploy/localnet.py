@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -169,7 +170,9 @@ class Localnet:
         """A member by slug, X.500 name or organisation (case-insensitive)."""
         wanted = name.strip().lower()
         for member in self.members:
-            if wanted in (member.slug, member.name.lower(), member.x500.organisation.lower()):
+            organisation = member.x500.organisation.lower()
+            aliases = (member.slug, member.name.lower(), organisation, _slug(organisation))
+            if wanted in aliases:
                 return member
         known = ", ".join(m.slug for m in self.members)
         raise LocalnetError(f"no node {name!r} in {self.home}; nodes: {known}")
@@ -355,17 +358,20 @@ class Localnet:
         )
 
     def _await_nodes(self, members: list[Member], say: Say, timeout: float) -> None:
-        async def reachable(member: Member) -> bool:
+        everyone = {str(member.x500) for member in members}
+
+        async def ready(member: Member) -> bool:
+            """Reachable by RPC, and seeing every other node on its network map."""
             rpc = json.loads((self.node_dir(member) / "rpc.json").read_text())
             ca = (self.node_dir(member) / rpc["ca"]).read_bytes()
             try:
                 async with RpcClient(
                     rpc["address"], rpc["username"], rpc["password"], ca
                 ) as client:
-                    await client.node_info()
+                    peers = (await client.network_map()).peers
             except RpcError:
                 return False
-            return True
+            return everyone <= {str(X500Name.parse(peer.name)) for peer in peers}
 
         waiting = list(members)
         deadline = time.monotonic() + timeout
@@ -376,16 +382,17 @@ class Localnet:
                         f"{member.name} stopped while starting; its log "
                         f"({self.log_file(member.slug)}) ends with:\n{self.tail(member.slug, 15)}"
                     )
-                if asyncio.run(reachable(member)):
+                if asyncio.run(ready(member)):
                     waiting.remove(member)
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(m.name for m in waiting)
                 raise LocalnetError(
-                    f"{names} did not come up within {timeout:.0f} s; see their logs"
+                    f"{names} did not come up, or do not see every other node, within "
+                    f"{timeout:.0f} s; see their logs (dlt localnet logs NAME)"
                 )
             if waiting:
                 time.sleep(0.5)
-        say(f"All {len(members)} nodes are up")
+        say(f"All {len(members)} nodes are up and see each other")
 
     def _wait_for(self, ready: Callable[[], bool], component: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -474,13 +481,19 @@ class Localnet:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def _start_time(pid: int) -> str:
-    """The process's start time in clock ticks since boot ("" when it does not exist)."""
+    """The process's start time in clock ticks since boot; "" when it does not exist or has
+    exited (a zombie waiting to be reaped still has its PID but is not running)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return ""
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return "" if fields[0] in ("Z", "X") else fields[19]
 
 
 def _stop(pid: int, grace: float) -> None:
@@ -490,9 +503,7 @@ def _stop(pid: int, grace: float) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _start_time(pid):
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):

@@ -6,7 +6,7 @@ import uuid
 from abc import abstractmethod
 from typing import ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 
 from dlt.crypto import SecureHash
 from dlt.encoding import serializable
@@ -73,12 +73,20 @@ class StateRef(LedgerModel):
     txhash: SecureHash
     index: int = Field(ge=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: object) -> object:
+        """Accept the TXHASH:INDEX text form too, as flow arguments on a command line."""
+        if isinstance(value, str):
+            txhash, sep, index = value.rpartition(":")
+            if not sep or not (index.isascii() and index.isdigit()):
+                raise ValueError(f"a state reference looks like TXHASH:INDEX, got {value!r}")
+            return {"txhash": txhash, "index": int(index)}
+        return value
+
     @classmethod
     def parse(cls, text: str) -> StateRef:
-        txhash, sep, index = text.rpartition(":")
-        if not sep or not (index.isascii() and index.isdigit()):
-            raise ValueError(f"a state reference looks like TXHASH:INDEX, got {text!r}")
-        return cls(txhash=SecureHash.parse(txhash), index=int(index))
+        return cls.model_validate(text)
 
     def __str__(self) -> str:
         return f"{self.txhash}:{self.index}"
