@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from deploy.monitoring import write_monitoring_files
 from deploy.rabbitmq import ensure_rabbitmq_installed, free_port
 from dlt.identity import X500Name
 from dlt.identity.hierarchy import tls_common_name
@@ -213,6 +214,7 @@ class Localnet:
         self.state_file.write_text(
             json.dumps({"ports": asdict(ports), "members": [asdict(m) for m in members]}, indent=2)
         )
+        write_monitoring_files(self.home, members)
 
     def _write_node_files(self, member: Member, ports: Ports) -> None:
         directory = self.node_dir(member)

@@ -7,6 +7,7 @@ from dlt.flows.errors import FlowException
 from dlt.flows.library.notary_client import NotaryClientFlow, NotarySubmission
 from dlt.flows.library.transactions import ResolveTransactionsFlow
 from dlt.flows.registry import responder
+from dlt.identity import Party
 from dlt.ledger import SignedTransaction
 from dlt.node.node import Node
 from notary.replica import NotaryReplica
@@ -15,8 +16,12 @@ from notary.uniqueness import SqlUniquenessProvider
 NOTARY_EXTENSION = "notary"
 
 
-def install_notary_service(node: Node, *, validating: bool = False) -> NotaryReplica:
-    """Make `node` a single-replica notary signing with its legal identity key."""
+def install_notary_service(
+    node: Node, *, validating: bool = False, service: Party | None = None
+) -> NotaryReplica:
+    """Make `node` a notary replica signing with its legal identity key: the whole service
+    when `service` is None, else one replica of the cluster `service` (whose composite key
+    has ours as a leaf)."""
     services = node.services
 
     async def verify(stx: SignedTransaction) -> None:
@@ -24,7 +29,7 @@ def install_notary_service(node: Node, *, validating: bool = False) -> NotaryRep
 
     replica = NotaryReplica(
         key=services.keys.signing_key(services.our_identity.owning_key),
-        service=services.our_identity,
+        service=service or services.our_identity,
         provider=SqlUniquenessProvider(node.db),
         clock=services.clock,
         validating=validating,

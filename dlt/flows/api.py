@@ -9,7 +9,7 @@ the flow after a crash: messages, time, randomness and database work.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from sqlalchemy.orm import Session
 
 from dlt.crypto import PublicKey
+from dlt.flows.errors import FlowException
 from dlt.identity import Party
 from dlt.ledger import SignedTransaction, TransactionBuilder
 from dlt.ledger.components import PRIVACY_SALT_SIZE
@@ -117,6 +118,23 @@ class FlowLogic(BaseModel, Generic[T]):
     async def sub_flow(self, flow: FlowLogic[R]) -> R:
         """Run another flow as part of this one, sharing its journal and identity."""
         return await self.fiber.run_sub_flow(flow)
+
+    async def receive_any(
+        self, sessions: Sequence[FlowSession], *, timeout: float | None = None
+    ) -> tuple[FlowSession, Any] | None:
+        """The first message to arrive on any of `sessions`: (session, value), where a
+        counterparty's failure or end is returned as its FlowException rather than raised.
+        None when nothing arrives within `timeout` seconds."""
+        by_state = {session._state.session_id: session for session in sessions}
+        answer = await self.fiber.receive_any([session._state for session in sessions], timeout)
+        if answer is None:
+            return None
+        state, record = answer
+        try:
+            value: Any = self.fiber.interpret(state, record, object)
+        except FlowException as failure:
+            value = failure
+        return by_state[state.session_id], value
 
     def step(self, label: str) -> None:
         """Report progress; shown live to whoever started the flow."""

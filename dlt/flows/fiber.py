@@ -69,6 +69,8 @@ class SessionState:
     init_sent: bool = False
     inbox: dict[int, tuple[SessionMessage, InboundMessage]] = field(default_factory=dict)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    watchers: set[asyncio.Event] = field(default_factory=set)
+    """Events of receives waiting on this and other sessions at once."""
 
     def reset(self) -> None:
         """Back to the start, for a replay; messages already delivered stay in the inbox."""
@@ -85,6 +87,8 @@ class SessionState:
             return False
         self.inbox[message.seq] = (message, inbound)
         self.arrived.set()
+        for watcher in self.watchers:
+            watcher.set()
         return True
 
     def discard_stale(self) -> list[InboundMessage]:
@@ -337,6 +341,48 @@ class Fiber:
         await inbound.ack()
         return record
 
+    async def receive_any(
+        self, states: list[SessionState], timeout: float | None
+    ) -> tuple[SessionState, Received] | None:
+        """The next message from whichever of `states` has one first; None on timeout.
+
+        Which session answered is journaled, so a replay takes the same path."""
+        payload = self._replayed("receive_any")
+        if payload is not None:
+            record = decode(payload, Received)
+            if record.session_id is None:
+                return None
+            state = self.sessions[record.session_id]
+            state.recv_seq += 1
+            await _ack_all(state.discard_stale())
+            return state, record
+        seq = self._next_seq()
+        found = await _first_ready(states, timeout)
+        if found is None:
+            record = Received(message_id="", kind=SessionMessageKind.ERROR, error_type="timeout")
+            await self.commit(storage.JournalEntry(seq, "receive_any", encode(record)))
+            return None
+        message, inbound = found.inbox.pop(found.recv_seq)
+        record = Received(
+            message_id=message.message_id,
+            kind=message.kind,
+            payload=message.payload,
+            error_type=message.error_type,
+            error_message=message.error_message,
+            session_id=found.session_id,
+        )
+        sender = str(inbound.sender)
+        await self.commit(
+            storage.JournalEntry(seq, "receive_any", encode(record)),
+            lambda session: storage.mark_seen(session, sender, [message.message_id]),
+        )
+        found.recv_seq += 1
+        await inbound.ack()
+        return found, record
+
+    def interpret(self, state: SessionState, record: Received, kind: type[R]) -> R:
+        return self._interpret(state, record, kind)
+
     @staticmethod
     def _interpret(state: SessionState, record: Received, kind: type[R]) -> R:
         who = str(state.counterparty)
@@ -375,6 +421,26 @@ class Fiber:
         for state in self.sessions.values():
             state.inbox.clear()
         return held
+
+
+async def _first_ready(states: list[SessionState], timeout: float | None) -> SessionState | None:
+    """The first of `states` (in list order) with its next message waiting, else wait."""
+    wake = asyncio.Event()
+    for state in states:
+        state.watchers.add(wake)
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                for state in states:
+                    if state.recv_seq in state.inbox:
+                        return state
+                wake.clear()
+                await wake.wait()
+    except TimeoutError:
+        return None
+    finally:
+        for state in states:
+            state.watchers.discard(wake)
 
 
 async def _ack_all(messages: list[InboundMessage]) -> None:

@@ -53,3 +53,5 @@ class Received(LedgerModel):
     payload: bytes | None = None
     error_type: str | None = None
     error_message: str | None = None
+    session_id: str | None = None
+    """For a receive from any of several sessions: the one that answered (None: timed out)."""

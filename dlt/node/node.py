@@ -17,6 +17,7 @@ from dlt.flows.api import FlowHandle, FlowLogic
 from dlt.flows.engine import FlowEngine
 from dlt.flows.fiber import CrashHook
 from dlt.flows.hospital import Hospital
+from dlt.flows.library.notary_client import NotaryClientSettings
 from dlt.identity import Party, X500Name
 from dlt.ledger import cordapp_attachment
 from dlt.messaging.transport import Transport
@@ -61,6 +62,7 @@ class Node:
         crash_hook: CrashHook | None = None,
         addresses: Sequence[str] = (),
         metrics: NodeMetrics | None = None,
+        notary_client: NotaryClientSettings | None = None,
     ) -> None:
         self.name = name
         self.cordapps = tuple(cordapps)
@@ -83,6 +85,7 @@ class Node:
             vault=VaultService(self.db, lambda: keys.keys),
             attachments=SqlAttachmentStorage(self.db),
             clock=clock,
+            notary_client=notary_client or NotaryClientSettings(),
         )
         self.metrics = metrics or NodeMetrics()
         for status in (StateStatus.UNCONSUMED, StateStatus.CONSUMED):

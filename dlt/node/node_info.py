@@ -30,10 +30,29 @@ class NodeInfo(LedgerModel):
 
 @serializable("node.NotaryInfo")
 class NotaryInfo(LedgerModel):
-    """A notary service: its identity (a composite key for a cluster) and whether it validates."""
+    """A notary service: its identity, whether it validates, and its replicas.
+
+    A single-replica service is the node `identity` names. A cluster of n = 3f+1 replicas has
+    an identity whose key is the composite of the replicas' keys with threshold 2f+1, and
+    `replicas` lists the replica nodes a client sends requests to."""
 
     identity: Party
     validating: bool = False
+    replicas: tuple[Party, ...] = ()
+
+    @property
+    def replica_parties(self) -> tuple[Party, ...]:
+        return self.replicas or (self.identity,)
+
+    @property
+    def fault_tolerance(self) -> int:
+        """f: how many replicas may be faulty, even maliciously, without harm."""
+        return (len(self.replica_parties) - 1) // 3
+
+    @property
+    def quorum(self) -> int:
+        """Replicas whose signatures make a notarisation: n - f (2f+1 when n = 3f+1)."""
+        return len(self.replica_parties) - self.fault_tolerance
 
 
 @serializable("node.NetworkParameters")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dlt.crypto import PublicKey, SecureHash
+from dlt.flows.library.notary_client import NotaryClientSettings
 from dlt.identity import Party
 from dlt.ledger import (
     Attachment,
@@ -44,6 +45,7 @@ class ServiceHub:
     vault: VaultService
     attachments: SqlAttachmentStorage
     clock: Callable[[], datetime] = utc_now
+    notary_client: NotaryClientSettings = field(default_factory=NotaryClientSettings)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Services a CorDapp or the notary adds (e.g. "notary" on a notary node)."""
 

@@ -19,6 +19,7 @@ from dlt.crypto import Ed25519PrivateKey, PrivateKey, load_private_key
 from dlt.flows.api import FlowHandle, FlowLogic
 from dlt.flows.engine import NodeCrashedError
 from dlt.flows.hospital import Hospital
+from dlt.flows.library.notary_client import NotaryClientSettings
 from dlt.identity import Party, X500Name
 from dlt.messaging.in_memory import Fault, InMemoryNetwork
 from dlt.node.node import Node
@@ -46,6 +47,10 @@ class MockNode:
         self.directory = network.base_dir / _slug(name)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.legal_key = self._load_or_create_key()
+        self.service: Party | None = None
+        """The cluster this node is a replica of, if it is one."""
+        self.responders: dict[str, type[FlowLogic[Any]]] = {}
+        """Responders that replace the registered ones on this node (faulty behaviour)."""
         self.node: Node | None = None
         self._crash_at: tuple[int, str, str | None] | None = None
         self.crashed = asyncio.Event()
@@ -86,9 +91,11 @@ class MockNode:
             clock=self.network.clock,
             hospital=self.network.hospital,
             crash_hook=self._hook,
+            notary_client=self.network.notary_client,
         )
+        node.engine.responders.update(self.responders)
         if self.notary:
-            self.network.install_notary(node, self.validating)
+            self.network.install_notary(node, self.validating, self.service)
         for other in self.network.nodes:
             if other is not self:
                 node.network_map.add_node(other.info_for_map())
@@ -163,6 +170,7 @@ class MockNetwork:
         database_url: Callable[[MockNode], str] | None = None,
         clock: Callable[[], datetime] = utc_now,
         hospital: Hospital | None = None,
+        notary_client: NotaryClientSettings | None = None,
     ) -> None:
         self.base_dir = base_dir
         self.cordapps = tuple(cordapps)
@@ -171,6 +179,9 @@ class MockNetwork:
         self.nodes: list[MockNode] = []
         self.clock = clock
         self.hospital = hospital or Hospital(base_delay=0.01, max_delay=0.1)
+        self.notary_client = notary_client or NotaryClientSettings(
+            first_reply_timeout=0.5, deadline=10.0, max_backoff=1.0
+        )
         self._database_url = database_url
 
     def database_url(self, node: MockNode) -> str:
@@ -178,10 +189,10 @@ class MockNetwork:
             return self._database_url(node)
         return sqlite_url(node.directory / "node.db")
 
-    def install_notary(self, node: Node, validating: bool) -> None:
+    def install_notary(self, node: Node, validating: bool, service: Party | None = None) -> None:
         from notary.service import install_notary_service
 
-        install_notary_service(node, validating=validating)
+        install_notary_service(node, validating=validating, service=service)
 
     def create_node(self, name: str) -> MockNode:
         node = MockNode(self, X500Name.parse(name), notary=False, validating=False)

@@ -49,48 +49,58 @@ def dependencies(stx: SignedTransaction) -> set[SecureHash]:
     return {ref.txhash for ref in (*stx.tx.inputs, *stx.tx.references)}
 
 
-class DataVendingFlow(FlowLogic[None]):
-    """Serve a peer's fetch requests for the chain of what it was sent, until it is done.
+class ChainVendor:
+    """Answers a peer's fetch requests for the chain of what it was sent, and nothing else.
 
     The chain starts at `stx` (its dependencies and attachments) or at the transactions
-    `roots` (themselves, their dependencies and attachments).
-    """
+    `roots`, and grows with the dependencies of everything served."""
+
+    def __init__(
+        self, stx: SignedTransaction | None = None, roots: tuple[SecureHash, ...] = ()
+    ) -> None:
+        self._transactions = set(roots)
+        self._attachments: set[SecureHash] = set()
+        if stx is not None:
+            self._transactions |= {stx.id} | dependencies(stx)
+            self._attachments |= set(stx.tx.attachments)
+
+    async def answer(
+        self, flow: FlowLogic[object], session: FlowSession, request: FetchRequest
+    ) -> FetchResponse:
+        refused = [h for h in request.transactions if h not in self._transactions]
+        refused += [h for h in request.attachments if h not in self._attachments]
+        if refused:
+            raise FlowException(
+                f"{session.counterparty} asked for {refused[0]}, which is not in the chain of "
+                "the transaction it was sent"
+            )
+
+        def load(db: Session) -> FetchResponse:
+            txs = [load_transaction(db, h) for h in request.transactions]
+            atts = [load_attachment(db, h) for h in request.attachments]
+            return FetchResponse(
+                transactions=tuple(tx for tx in txs if tx is not None),
+                attachments=tuple(a for a in atts if a is not None),
+            )
+
+        response = await flow.durable("vend", load)
+        for tx in response.transactions:
+            self._transactions |= dependencies(tx)
+            self._attachments |= set(tx.tx.attachments)
+        return response
+
+
+class DataVendingFlow(FlowLogic[None]):
+    """Serve a peer's fetch requests for the chain of what it was sent, until it is done."""
 
     session: FlowSession
     stx: SignedTransaction | None = None
     roots: tuple[SecureHash, ...] = ()
 
     async def call(self) -> None:
-        allowed_txs = set(self.roots)
-        allowed_attachments: set[SecureHash] = set()
-        if self.stx is not None:
-            allowed_txs |= {self.stx.id} | dependencies(self.stx)
-            allowed_attachments |= set(self.stx.tx.attachments)
-        while True:
-            request = await self.session.receive(FetchRequest)
-            if request.done:
-                return
-            refused = [h for h in request.transactions if h not in allowed_txs]
-            refused += [h for h in request.attachments if h not in allowed_attachments]
-            if refused:
-                raise FlowException(
-                    f"{self.session.counterparty} asked for {refused[0]}, which is not in the "
-                    "chain of the transaction it was sent"
-                )
-
-            def load(session: Session, request: FetchRequest = request) -> FetchResponse:
-                txs = [load_transaction(session, h) for h in request.transactions]
-                atts = [load_attachment(session, h) for h in request.attachments]
-                return FetchResponse(
-                    transactions=tuple(tx for tx in txs if tx is not None),
-                    attachments=tuple(a for a in atts if a is not None),
-                )
-
-            response = await self.durable("vend", load)
-            for tx in response.transactions:
-                allowed_txs |= dependencies(tx)
-                allowed_attachments |= set(tx.tx.attachments)
-            await self.session.send(response)
+        vendor = ChainVendor(self.stx, self.roots)
+        while not (request := await self.session.receive(FetchRequest)).done:
+            await self.session.send(await vendor.answer(self, self.session, request))
 
 
 class SendTransactionFlow(FlowLogic[None]):
