@@ -93,6 +93,7 @@ class NotaryReplica:
             )
         self.key = key
         self.service = service
+        self.provider = provider
         self.validating = validating
         self._verify_transaction = verify_transaction
         self._committer: Coalescer[UniquenessRequest, UniquenessResult] = Coalescer(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dlt.crypto import Ed25519PrivateKey, PrivateKey, load_private_key
+from dlt.crypto.composite import CompositeKey
 from dlt.flows.api import FlowHandle, FlowLogic
 from dlt.flows.engine import NodeCrashedError
 from dlt.flows.hospital import Hospital
@@ -31,7 +32,8 @@ NotaryInstaller = Callable[[Node, bool], None]
 
 
 def _slug(name: X500Name) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", name.organisation).strip("-").lower()
+    """A directory name unique per node: every attribute of its name."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(name)).strip("-").lower()
 
 
 class MockNode:
@@ -198,6 +200,42 @@ class MockNetwork:
         node = MockNode(self, X500Name.parse(name), notary=False, validating=False)
         self.nodes.append(node)
         return node
+
+    def create_notary_cluster(
+        self,
+        name: str = "O=Notary Cluster, L=Zurich, C=CH",
+        replicas: int = 4,
+        *,
+        validating: bool = False,
+    ) -> list[MockNode]:
+        """A notary service of `replicas` nodes (n = 3f+1 tolerates f faulty ones); the
+        service's key is the composite of theirs with threshold n - f."""
+        service_name = X500Name.parse(name)
+        nodes = []
+        for number in range(1, replicas + 1):
+            replica_name = X500Name(
+                service_name.organisation,
+                service_name.locality,
+                service_name.country,
+                organisation_unit=f"Replica {number}",
+            )
+            node = MockNode(self, replica_name, notary=True, validating=validating)
+            self.nodes.append(node)
+            nodes.append(node)
+        tolerance = (replicas - 1) // 3
+        key = CompositeKey.build(
+            [node.legal_key.public_key for node in nodes], threshold=replicas - tolerance
+        )
+        service = Party(name=service_name, owning_key=key)
+        for node in nodes:
+            node.service = service
+        info = NotaryInfo(
+            identity=service, validating=validating, replicas=tuple(node.party for node in nodes)
+        )
+        self.parameters = self.parameters.model_copy(
+            update={"notaries": (*self.parameters.notaries, info)}
+        )
+        return nodes
 
     def create_notary(
         self, name: str = "O=Notary Service, L=Zurich, C=CH", *, validating: bool = False

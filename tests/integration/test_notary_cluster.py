@@ -1,0 +1,207 @@
+"""A Byzantine-fault-tolerant notary cluster: n = 3f+1 replicas, quorum 2f+1."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlt.flows.library import NotaryException
+from dlt.flows.library.notary_client import NotaryClientSettings, NotaryUnavailableError
+from dlt.ledger import StateRef
+from dlt.messaging.in_memory import Fault
+from dlt.testing.mock_network import MockNetwork
+from dlt.vault import VaultQueryCriteria
+from fixtures.faulty_replicas import BEHAVIOURS
+from notary.service import NOTARY_EXTENSION
+from sample_cordapp import DoubleSpendFlow, IssueTokensFlow, MoveTokensFlow, TokenState
+
+FAULTS = ["crash", "delay", "discard", *BEHAVIOURS]
+
+
+async def cluster_network(
+    base: Path, replicas: int = 4, faults: dict[int, str] | None = None, **kwargs
+):
+    network = MockNetwork(base, cordapps=["sample_cordapp"], **kwargs)
+    cluster = network.create_notary_cluster(replicas=replicas)
+    issuer = network.create_node("O=Grid Bank, L=London, C=GB")
+    alice = network.create_node("O=Alice Solar, L=Leeds, C=GB")
+    bob = network.create_node("O=Bob Home, L=York, C=GB")
+    for index, fault in (faults or {}).items():
+        replica = cluster[index]
+        if fault in BEHAVIOURS:
+            replica.responders["dlt.NotaryClient"] = BEHAVIOURS[fault]
+        elif fault == "delay":
+            network.add_fault(Fault(matches=lambda s, m, r=replica: s == r.name, delay=0.3))
+        elif fault == "discard":
+            network.add_fault(
+                Fault(matches=lambda s, m, r=replica: m.recipient == r.name, drop=True)
+            )
+    await network.start()
+    for index, fault in (faults or {}).items():
+        if fault == "crash":
+            await cluster[index].stop()
+    return network, cluster, issuer, alice, bob
+
+
+async def issued_to(issuer, owner, amount=100):
+    stx = await issuer.run(IssueTokensFlow(owner=owner.name, amount=amount))
+    return StateRef(txhash=stx.id, index=0)
+
+
+async def tokens(node):
+    page = await node.services.vault.query(VaultQueryCriteria(state_types=(TokenState,)))
+    return [sar.state.data.amount for sar in page.states]
+
+
+async def test_an_honest_cluster_notarises_with_a_quorum_of_replica_signatures(tmp_path):
+    network, cluster, issuer, alice, bob = await cluster_network(tmp_path)
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle()
+
+        stx = await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name))
+
+        replica_keys = {node.party.owning_key for node in cluster}
+        assert len({sig.by for sig in stx.sigs} & replica_keys) >= 3
+        stx.verify_signatures()
+        await network.settle()
+        assert await tokens(bob) == [100]
+    finally:
+        await network.stop()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_honest_transactions_are_notarised_despite_one_faulty_replica(tmp_path, fault):
+    for faulty in range(4):
+        network, _cluster, issuer, alice, bob = await cluster_network(
+            tmp_path / f"{fault}-{faulty}", faults={faulty: fault}
+        )
+        try:
+            ref = await issued_to(issuer, alice)
+            await network.settle(timeout=20)
+            stx = await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name), timeout=30)
+            stx.verify_signatures()
+            await asyncio.sleep(0)
+            assert await tokens(alice) == []
+        finally:
+            await network.stop()
+
+
+@pytest.mark.parametrize("fault", ["crash", *BEHAVIOURS])
+async def test_a_double_spend_is_rejected_naming_the_consuming_transaction_despite_a_faulty_replica(
+    tmp_path, fault
+):
+    network, _cluster, issuer, alice, bob = await cluster_network(tmp_path, faults={0: fault})
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle(timeout=20)
+        first = await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name), timeout=30)
+        await network.settle(timeout=20)
+
+        with pytest.raises(NotaryException, match=str(first.id)):
+            await alice.run(DoubleSpendFlow(ref=ref, new_owner=issuer.name), timeout=30)
+    finally:
+        await network.stop()
+
+
+async def test_a_false_conflict_report_from_one_replica_does_not_block_an_honest_spend(tmp_path):
+    network, _cluster, issuer, alice, bob = await cluster_network(
+        tmp_path, faults={2: "false-conflict"}
+    )
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle()
+
+        await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name))
+
+        await network.settle()
+        assert await tokens(bob) == [100]
+    finally:
+        await network.stop()
+
+
+async def test_with_f_plus_one_replicas_down_the_client_fails_naming_them_and_nothing_is_spent(
+    tmp_path,
+):
+    settings_ = NotaryClientSettings(first_reply_timeout=0.3, deadline=2.0, max_backoff=0.5)
+    network, cluster, issuer, alice, bob = await cluster_network(
+        tmp_path, faults={0: "crash", 1: "crash"}, notary_client=settings_
+    )
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle()
+
+        with pytest.raises(NotaryUnavailableError) as failure:
+            await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name), timeout=30)
+
+        assert {str(node.name) for node in cluster[:2]} <= {
+            str(p.name) for p in failure.value.unresponsive
+        }
+        assert "Replica 1" in str(failure.value) and "Replica 2" in str(failure.value)
+        assert await tokens(alice) == [100]
+        assert await tokens(bob) == []
+    finally:
+        await network.stop()
+
+
+async def test_a_replica_restarted_keeps_its_consumed_state_table(tmp_path):
+    network, cluster, issuer, alice, bob = await cluster_network(tmp_path)
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle()
+        moved = await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name))
+        await network.settle()
+        replica = next(
+            node for node in cluster if node.party.owning_key in {sig.by for sig in moved.sigs}
+        )
+
+        await replica.restart()
+
+        provider = replica.services.extensions[NOTARY_EXTENSION].provider
+        consumed = await provider.consuming_transactions([ref])
+        assert consumed == {ref: moved.id}
+    finally:
+        await network.stop()
+
+
+async def race_two_spends(base: Path, delays: list[float], equivocating: int | None) -> list[bool]:
+    faults = {equivocating: "equivocating"} if equivocating is not None else {}
+    network, cluster, issuer, alice, bob = await cluster_network(
+        base,
+        faults=faults,
+        notary_client=NotaryClientSettings(first_reply_timeout=0.3, deadline=4.0, max_backoff=0.5),
+    )
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle()
+        for replica, delay in zip(cluster, delays, strict=True):
+            network.add_fault(
+                Fault(
+                    matches=lambda s, m, r=replica: m.recipient == r.name and s == alice.name,
+                    delay=delay,
+                )
+            )
+        results = await asyncio.gather(
+            alice.run(DoubleSpendFlow(ref=ref, new_owner=bob.name), timeout=30),
+            alice.run(DoubleSpendFlow(ref=ref, new_owner=issuer.name), timeout=30),
+            return_exceptions=True,
+        )
+        return [not isinstance(result, BaseException) for result in results]
+    finally:
+        await network.stop()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    delays=st.lists(st.sampled_from([0.0, 0.01, 0.05, 0.2]), min_size=4, max_size=4),
+    equivocating=st.none() | st.integers(0, 3),
+)
+def test_two_conflicting_transactions_never_both_reach_a_quorum(delays, equivocating):
+    with tempfile.TemporaryDirectory() as base:
+        succeeded = asyncio.run(race_two_spends(Path(base), delays, equivocating))
+    assert sum(succeeded) <= 1
