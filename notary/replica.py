@@ -6,6 +6,7 @@ The replica is transport-free: the notary service flow hands it a request and se
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from dlt.ledger import (
     StateRef,
     TimeWindow,
 )
+from dlt.node.metrics import NodeMetrics
 from notary.batching import BatchSigner, Coalescer
 from notary.uniqueness import (
     Clock,
@@ -81,6 +83,7 @@ class NotaryReplica:
         validating: bool = False,
         verify_transaction: TransactionVerifier | None = None,
         max_batch: int = 1024,
+        metrics: NodeMetrics | None = None,
     ) -> None:
         if key.public_key not in service.owning_key.leaf_keys:
             raise NotaryConfigurationError(
@@ -96,8 +99,14 @@ class NotaryReplica:
         self.provider = provider
         self.validating = validating
         self._verify_transaction = verify_transaction
+        self.metrics = metrics or NodeMetrics()
+
+        async def commit_batch(requests: list[UniquenessRequest]) -> list[UniquenessResult]:
+            self.metrics.notary_batch_size.observe(len(requests))
+            return await provider.commit_many(requests, clock)
+
         self._committer: Coalescer[UniquenessRequest, UniquenessResult] = Coalescer(
-            lambda requests: provider.commit_many(requests, clock), max_batch
+            commit_batch, max_batch
         )
         self._signer = BatchSigner(key, max_batch)
 
@@ -120,11 +129,17 @@ class NotaryReplica:
             uniqueness = _uniqueness_request(request, claim)
         except NotaryException as refused:
             return refused.error
+        finally:
+            self.metrics.notary_requests.inc()
+        began = time.monotonic()
         result = await self._committer.submit(uniqueness)
+        self.metrics.notary_commit_seconds.observe(time.monotonic() - began)
         if isinstance(result, Committed):
+            self.metrics.notary_commits.inc()
             signature = await self._signer.sign(request.tx_id)
             return NotarisationResponse(signatures=(signature,))
         if isinstance(result, Conflict):
+            self.metrics.notary_conflicts.inc()
             return sign_conflict(self.key, result)
         return result
 

@@ -34,6 +34,7 @@ def install_notary_service(
         clock=services.clock,
         validating=validating,
         verify_transaction=verify if validating else None,
+        metrics=node.metrics,
     )
     services.extensions[NOTARY_EXTENSION] = replica
     return replica

@@ -66,6 +66,42 @@ class NodeMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.notarisation_seconds = Histogram(
+            "dlt_notarisation_seconds",
+            "Client side: from asking a notary to holding a quorum of its signatures",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.notarisation_retries = Counter(
+            "dlt_notarisation_retries",
+            "Client side: extra waves of requests to a notary's replicas after a timeout",
+            registry=self.registry,
+        )
+        self.notary_requests = Counter(
+            "dlt_notary_requests", "Replica: notarisation requests received", registry=self.registry
+        )
+        self.notary_commits = Counter(
+            "dlt_notary_commits",
+            "Replica: transactions committed and signed",
+            registry=self.registry,
+        )
+        self.notary_conflicts = Counter(
+            "dlt_notary_conflicts",
+            "Replica: requests refused as double spends",
+            registry=self.registry,
+        )
+        self.notary_batch_size = Histogram(
+            "dlt_notary_batch_size",
+            "Replica: requests committed in one database transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+            registry=self.registry,
+        )
+        self.notary_commit_seconds = Histogram(
+            "dlt_notary_commit_seconds",
+            "Replica: uniqueness commit latency of one request",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.vault_states = Gauge(
             "dlt_vault_states", "States in the vault", ["status"], registry=self.registry
         )

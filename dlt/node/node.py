@@ -76,6 +76,7 @@ class Node:
         self.info = NodeInfo(legal_identity=party, addresses=tuple(addresses))
         self.network_map = NetworkMapCache(parameters, identities)
         self.network_map.add_node(self.info)
+        self.metrics = metrics or NodeMetrics()
         self.services = ServiceHub(
             our_identity=party,
             db=self.db,
@@ -86,8 +87,8 @@ class Node:
             attachments=SqlAttachmentStorage(self.db),
             clock=clock,
             notary_client=notary_client or NotaryClientSettings(),
+            metrics=self.metrics,
         )
-        self.metrics = metrics or NodeMetrics()
         for status in (StateStatus.UNCONSUMED, StateStatus.CONSUMED):
             self.metrics.vault_states.labels(status.value).set_function(
                 lambda status=status: self._count_states(status)

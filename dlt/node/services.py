@@ -23,6 +23,7 @@ from dlt.ledger import (
 from dlt.ledger.states import StateRef, TransactionState
 from dlt.node.identity_service import IdentityService
 from dlt.node.key_management import KeyManagementService
+from dlt.node.metrics import NodeMetrics
 from dlt.node.network_map_cache import NetworkMapCache
 from dlt.vault.attachment_store import SqlAttachmentStorage, load_attachment, store_attachment
 from dlt.vault.database import Database
@@ -46,6 +47,7 @@ class ServiceHub:
     attachments: SqlAttachmentStorage
     clock: Callable[[], datetime] = utc_now
     notary_client: NotaryClientSettings = field(default_factory=NotaryClientSettings)
+    metrics: NodeMetrics = field(default_factory=NodeMetrics)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Services a CorDapp or the notary adds (e.g. "notary" on a notary node)."""
 

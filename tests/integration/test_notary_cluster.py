@@ -205,3 +205,31 @@ def test_two_conflicting_transactions_never_both_reach_a_quorum(delays, equivoca
     with tempfile.TemporaryDirectory() as base:
         succeeded = asyncio.run(race_two_spends(Path(base), delays, equivocating))
     assert sum(succeeded) <= 1
+
+
+async def test_replicas_and_clients_report_notary_metrics(tmp_path):
+    network, cluster, issuer, alice, bob = await cluster_network(tmp_path, faults={3: "crash"})
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle()
+        await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name))
+        await network.settle()
+        with pytest.raises(NotaryException):
+            await alice.run(DoubleSpendFlow(ref=ref, new_owner=issuer.name), timeout=30)
+
+        def total(name):
+            return sum(
+                node.node.metrics.registry.get_sample_value(name) or 0
+                for node in cluster[:3]
+            )
+
+        assert total("dlt_notary_requests_total") >= 5  # 3 to sign, at least 2 to refuse
+        assert total("dlt_notary_commits_total") >= 3
+        assert total("dlt_notary_conflicts_total") >= 2
+        assert total("dlt_notary_batch_size_count") >= 3
+        assert total("dlt_notary_commit_seconds_count") >= 3
+        client = alice.node.metrics.registry
+        assert client.get_sample_value("dlt_notarisation_seconds_count") == 1
+        assert client.get_sample_value("dlt_notarisation_retries_total") >= 0
+    finally:
+        await network.stop()

@@ -12,6 +12,7 @@ replicas in any two quorums overlap, and each signs at most one of them.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -189,6 +190,7 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
             contacted.add(replica)
 
         self.step(f"Asking {info.quorum} of {len(order)} replicas of {notary.name}")
+        began = time.monotonic()
         for replica in order[: info.quorum]:
             await contact(replica)
         started = self.now()
@@ -208,6 +210,7 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
                 pending = [r for r in order if r not in tally.answered]
                 targets = [r for r in pending if r not in contacted] or pending
                 self.step(f"Asking {len(targets)} more replicas")
+                self.services.metrics.notarisation_retries.inc()
                 for replica in targets:
                     await contact(replica)
                 backoff = min(backoff * 2, settings.max_backoff)
@@ -226,6 +229,7 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
             refusal = tally.proven_refusal()
             if refusal is not None:
                 raise NotaryException(refusal)
+        self.services.metrics.notarisation_seconds.observe(time.monotonic() - began)
         return tuple(tally.signatures.values())
 
     def _submission(self, info: NotaryInfo) -> NotarySubmission:
