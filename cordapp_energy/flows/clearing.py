@@ -4,6 +4,7 @@ settled by delivery versus payment between its buyer and seller."""
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from datetime import datetime
 
 from pydantic import Field
@@ -25,7 +26,7 @@ from cordapp_energy.states import BidState, DeliveryWindow, OfferState, OrderSta
 from dlt.crypto import SecureHash
 from dlt.encoding import serializable
 from dlt.flows import FlowException, FlowLogic, FlowSession, flow, responder
-from dlt.flows.library import ReceiveFinalityFlow
+from dlt.flows.library import ReceiveFinalityFlow, align_notaries
 from dlt.identity import Party, X500Name
 from dlt.ledger import LedgerError, LedgerModel, StateAndRef, TransactionBuilder
 from dlt.vault import (
@@ -162,6 +163,8 @@ class ClearMarketFlow(FlowLogic[ClearingReport]):
         builder = TransactionBuilder()
         ids = {sar.state.data.linear_id.id: sar.state.data.linear_id for sar in (*bids, *offers)}
         traded = [sar for sar in (*bids, *offers) if result.fills[sar.state.data.linear_id.id]]
+        counts = Counter(sar.state.notary for sar in traded)
+        traded = await align_notaries(self, traded, counts.most_common(1)[0][0])
         owners: dict[Party, FlowSession] = {}
         for sar in traded:
             order = sar.state.data

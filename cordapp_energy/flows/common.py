@@ -6,21 +6,11 @@ from collections.abc import Iterable
 
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType, PaymentState
 from dlt.flows import FlowException, FlowLogic, FlowSession
-from dlt.flows.library import FinalityFlow, ReceiveFinalityFlow
+from dlt.flows.library import FinalityFlow, ReceiveFinalityFlow, align_notaries
 from dlt.identity import AbstractParty, Party
 from dlt.ledger import SignedTransaction, StateAndRef
 from dlt.vault import CustomColumnCriteria, Operator, VaultQueryCriteria
 from dlt.vault.errors import InsufficientStatesError
-
-
-def choose_notary(flow: FlowLogic[object]) -> Party:
-    """A notary drawn with the flow's (journaled, cryptographically secure) randomness, so an
-    adversary cannot tell in advance which notary a new state will use."""
-    notaries = flow.services.network_map.notary_identities
-    if not notaries:
-        raise FlowException("the network has no notary; check the network parameters")
-    draw = int.from_bytes(flow.random_bytes(8), "big")
-    return notaries[draw % len(notaries)]
 
 
 def well_known(flow: FlowLogic[object], parties: Iterable[AbstractParty]) -> list[Party]:
@@ -88,6 +78,8 @@ async def select_payment(
             f"{flow.our_identity.name} does not have enough balance: {amount} {currency} "
             f"minor units are needed ({exc})"
         ) from exc
+    if len({sar.state.notary for sar in coins}) > 1:
+        coins = await align_notaries(flow, coins, coins[0].state.notary)
     return coins, sum(sar.state.data.amount for sar in coins)
 
 

@@ -28,6 +28,7 @@ from dlt.flows.library import (
     ReceiveStatesFlow,
     SendStatesFlow,
     SignTransactionFlow,
+    align_notaries,
 )
 from dlt.identity import Party, X500Name
 from dlt.ledger import LedgerModel, SignedTransaction, StateAndRef, TransactionBuilder
@@ -181,6 +182,10 @@ class SettleTradeFlow(FlowLogic[SignedTransaction]):
                 raise FlowException(f"{seller.name} offered a state that is not its energy")
         cost = energy_cost(terms.quantity_wh, terms.price_per_kwh)
         coins, _ = await select_payment(self, cost, installed.rules.currency)
+        notaries = {sar.state.notary for sar in energy}
+        if len(notaries) != 1:
+            raise FlowException(f"{seller.name} offered energy under several notaries")
+        coins = await align_notaries(self, coins, next(iter(notaries)))
         builder = TransactionBuilder()
         for sar in energy:
             builder.add_input_state(sar)

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from cordapp_energy.contracts.energy import Request, Split, Transfer
-from cordapp_energy.flows.common import RecordFinalisedFlow, choose_notary, finalise
+from cordapp_energy.flows.common import RecordFinalisedFlow, finalise
 from cordapp_energy.flows.rules import rules_for
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType
 from dlt.crypto import SecureHash
 from dlt.flows import FlowException, FlowLogic, flow, responder
+from dlt.flows.library import choose_notary
 from dlt.identity import X500Name
 from dlt.ledger import SignedTransaction, StateAndRef, StateRef, TransactionBuilder
 from dlt.vault import VaultQueryCriteria

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cordapp_energy.contracts.orders import Cancel, PlaceBid, PlaceOffer
 from cordapp_energy.errors import EnrolmentError
-from cordapp_energy.flows.common import RecordFinalisedFlow, choose_notary, finalise
+from cordapp_energy.flows.common import RecordFinalisedFlow, finalise
 from cordapp_energy.flows.energy import window_of
 from cordapp_energy.flows.rules import InstalledRules, rules_for
 from cordapp_energy.market_rules import check_enrolment_consumer, check_enrolment_producer
@@ -23,6 +23,8 @@ from cordapp_energy.states import (
     PaymentState,
 )
 from dlt.flows import FlowException, FlowLogic, flow, responder
+from dlt.flows.library import NotaryUnavailableError, choose_notary
+from dlt.identity import Party
 from dlt.ledger import SignedTransaction, TimeWindow, TransactionBuilder, UniqueIdentifier
 from dlt.vault import (
     CustomColumnCriteria,
@@ -90,16 +92,24 @@ class _PlaceOrderFlow(FlowLogic[SignedTransaction]):
             owner=self.our_identity,
             market_operator=rules.market_operator,
         )
-        builder = TransactionBuilder(notary=choose_notary(self))
-        builder.add_output_state(order)
-        builder.add_command(
-            PlaceBid() if isinstance(order, BidState) else PlaceOffer(),
-            self.our_identity.owning_key,
-        )
-        builder.add_attachment(installed.attachment_id)
-        builder.set_time_window(TimeWindow.with_tolerance(self.now(), RECEIPT_TOLERANCE))
-        self.step("Notarising the order's receipt")
-        return await finalise(self, self.sign_initial(builder))
+        tried: list[Party] = []
+        while True:
+            notary = choose_notary(self, exclude=tried)
+            builder = TransactionBuilder(notary=notary)
+            builder.add_output_state(order)
+            builder.add_command(
+                PlaceBid() if isinstance(order, BidState) else PlaceOffer(),
+                self.our_identity.owning_key,
+            )
+            builder.add_attachment(installed.attachment_id)
+            builder.set_time_window(TimeWindow.with_tolerance(self.now(), RECEIPT_TOLERANCE))
+            self.step(f"Notarising the order's receipt with {notary.name}")
+            try:
+                return await finalise(self, self.sign_initial(builder))
+            except NotaryUnavailableError:
+                # Delayed or discarded: the order is not lost, it goes to another notary.
+                tried.append(notary)
+                self.step(f"{notary.name} did not answer; resubmitting through another notary")
 
 
 @flow("energy.PlaceBid", initiating=True, rpc=True)

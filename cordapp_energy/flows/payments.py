@@ -9,13 +9,13 @@ from pydantic import Field
 from cordapp_energy.contracts.payment import IssuePayment, Pay
 from cordapp_energy.flows.common import (
     RecordFinalisedFlow,
-    choose_notary,
     finalise,
     select_payment,
 )
 from cordapp_energy.states import PaymentState
 from cordapp_energy.units import Currency
 from dlt.flows import FlowLogic, flow, responder
+from dlt.flows.library import choose_notary
 from dlt.identity import Party, X500Name
 from dlt.ledger import SignedTransaction, StateAndRef, TransactionBuilder
 

@@ -15,6 +15,7 @@ from cordapp_energy.flows import IssuePaymentFlow, PublishMarketRulesFlow
 from cordapp_energy.flows.rules import community_rules
 from cordapp_energy.states import PaymentState
 from cordapp_energy.units import Currency
+from dlt.flows.library import NotaryClientSettings
 from dlt.testing.mock_network import MockNetwork, MockNode
 from dlt.vault import CustomColumnCriteria, Operator, PageSpecification, VaultQueryCriteria
 
@@ -33,6 +34,7 @@ class Market:
     notary: MockNode
     operator: MockNode
     bank: MockNode
+    notaries: list[MockNode] = field(default_factory=list)
     producers: list[MockNode] = field(default_factory=list)
     consumers: list[MockNode] = field(default_factory=list)
 
@@ -55,15 +57,27 @@ async def open_market(
     *,
     opening_balance: int = 0,
     database_url: Callable[[MockNode], str] | None = None,
+    notaries: int = 1,
+    notary_client: NotaryClientSettings | None = None,
 ) -> Market:
     """Start the nodes, publish the rules to every household, fund the consumers."""
-    network = MockNetwork(base_dir, cordapps=["cordapp_energy"], database_url=database_url)
+    network = MockNetwork(
+        base_dir,
+        cordapps=["cordapp_energy"],
+        database_url=database_url,
+        notary_client=notary_client,
+    )
+    notary_nodes = [
+        network.create_notary(f"O=Community Notary {number}, L=Leeds, C=GB")
+        for number in range(1, notaries + 1)
+    ]
     market = Market(
         network=network,
-        notary=network.create_notary("O=Community Notary, L=Leeds, C=GB"),
+        notary=notary_nodes[0],
         operator=network.create_node("O=Community Market Operator, L=Leeds, C=GB"),
         bank=network.create_node("O=Community Bank, L=Leeds, C=GB"),
     )
+    market.notaries = notary_nodes
     market.producers = [network.create_node(_name(label)) for label in producers]
     market.consumers = [network.create_node(_name(label)) for label in consumers]
     await network.start()

@@ -43,6 +43,7 @@ from dlt.ledger.errors import (
 )
 from dlt.ledger.filtered_transaction import FilteredGroup, FilteredTransaction, notary_view
 from dlt.ledger.ledger_transaction import LedgerTransaction
+from dlt.ledger.notary_change import NotaryChange
 from dlt.ledger.resolution import (
     LedgerLookup,
     OverlayLookup,
@@ -100,6 +101,7 @@ __all__ = [
     "LedgerTransaction",
     "LinearState",
     "MalformedTransactionError",
+    "NotaryChange",
     "NotaryMismatchError",
     "OverlayLookup",
     "OwnableState",

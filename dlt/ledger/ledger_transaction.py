@@ -27,6 +27,7 @@ from dlt.ledger.errors import (
     EncumbranceError,
     NotaryMismatchError,
 )
+from dlt.ledger.notary_change import is_notary_change, verify_notary_change
 from dlt.ledger.states import ContractState, StateAndRef, TransactionState
 from dlt.ledger.time_window import TimeWindow
 
@@ -88,6 +89,10 @@ class LedgerTransaction:
 
     def verify(self) -> None:
         """Check the platform rules, then run every involved contract's `verify`."""
+        if is_notary_change(self):
+            self._check_input_notaries()
+            verify_notary_change(self)
+            return
         self._check_notary()
         self._check_encumbrances()
         contracts = self._contract_names()
@@ -104,6 +109,15 @@ class LedgerTransaction:
 
     def _contract_names(self) -> set[str]:
         return {state.contract for _, state in self._all_states()}
+
+    def _check_input_notaries(self) -> None:
+        for sar in self.inputs:
+            if sar.state.notary != self.notary:
+                raise NotaryMismatchError(
+                    self.id,
+                    f"input {sar.ref} is under notary {sar.state.notary}, the transaction "
+                    f"under {self.notary}",
+                )
 
     def _check_notary(self) -> None:
         for label, sar in [("input", s) for s in self.inputs] + [

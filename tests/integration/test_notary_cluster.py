@@ -219,8 +219,7 @@ async def test_replicas_and_clients_report_notary_metrics(tmp_path):
 
         def total(name):
             return sum(
-                node.node.metrics.registry.get_sample_value(name) or 0
-                for node in cluster[:3]
+                node.node.metrics.registry.get_sample_value(name) or 0 for node in cluster[:3]
             )
 
         assert total("dlt_notary_requests_total") >= 5  # 3 to sign, at least 2 to refuse
