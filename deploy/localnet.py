@@ -30,18 +30,19 @@ from pydantic import BaseModel, Field
 
 from deploy.monitoring import write_monitoring_files
 from deploy.rabbitmq import ensure_rabbitmq_installed, free_port
-from dlt.identity import X500Name
+from dlt.identity import Party, X500Name
 from dlt.identity.hierarchy import tls_common_name
 from dlt.messaging.amqp import inbox_queue_name
 from dlt.node.certificate_store import load_node_certificates
 from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
 from dlt.rpc.client import RpcClient, RpcError
 from dlt.rpc.users import hash_password
-from networkmap.bootstrap import bootstrap_network, node_slug
+from networkmap.bootstrap import bootstrap_network
 
 HOME_ENV = "DLT_HOME"
 DEFAULT_HOME = Path("localnet")
-CORDAPPS = ("cordapp_energy",)
+CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks")
+"""A development network also carries the attack-injection flows, to try them from the CLI."""
 STATE_FILE = "localnet.json"
 RPC_USER = "operator"
 
@@ -63,6 +64,8 @@ class Shape(BaseModel):
     """How many of each party the network has."""
 
     notaries: int = Field(default=1, ge=1, le=9)
+    replicas: int = Field(default=1, ge=1, le=10)
+    """Replicas per notary service: 1 for a single node, 3f+1 to tolerate f faulty ones."""
     validating: bool = False
     producers: int = Field(default=2, ge=1, le=50)
     consumers: int = Field(default=2, ge=1, le=50)
@@ -76,6 +79,8 @@ class Member:
     rpc_port: int
     metrics_port: int
     validating: bool = False
+    service: str | None = None
+    """For a notary replica: the X.500 name of its notary service."""
 
     @property
     def x500(self) -> X500Name:
@@ -101,35 +106,25 @@ class Status:
     address: str
 
 
-def _members_for(shape: Shape) -> list[tuple[str, str, bool]]:
-    notaries = [
-        (
-            "O=Notary Service, L=Zurich, C=CH"
-            if shape.notaries == 1
-            else f"O=Notary Service {i}, L=Zurich, C=CH",
-            "notary",
-            shape.validating,
-        )
-        for i in range(1, shape.notaries + 1)
-    ]
+def _service_names(shape: Shape) -> list[str]:
+    if shape.notaries == 1:
+        return ["O=Notary Service, L=Zurich, C=CH"]
+    return [f"O=Notary Service {i}, L=Zurich, C=CH" for i in range(1, shape.notaries + 1)]
+
+
+def _parties_for(shape: Shape) -> list[tuple[str, str]]:
     return [
-        *notaries,
-        ("O=Market Operator, L=London, C=GB", "market-operator", False),
-        ("O=Community Bank, L=London, C=GB", "payment-issuer", False),
-        *[
-            (f"O=Producer {i}, L=Leeds, C=GB", "producer", False)
-            for i in range(1, shape.producers + 1)
-        ],
-        *[
-            (f"O=Consumer {i}, L=York, C=GB", "consumer", False)
-            for i in range(1, shape.consumers + 1)
-        ],
+        ("O=Market Operator, L=London, C=GB", "market-operator"),
+        ("O=Community Bank, L=London, C=GB", "payment-issuer"),
+        *[(f"O=Producer {i}, L=Leeds, C=GB", "producer") for i in range(1, shape.producers + 1)],
+        *[(f"O=Consumer {i}, L=York, C=GB", "consumer") for i in range(1, shape.consumers + 1)],
     ]
 
 
 class Localnet:
     def __init__(self, home: Path) -> None:
         self.home = home.resolve()
+        self._services: dict[str, Party] = {}
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -170,7 +165,13 @@ class Localnet:
     def member(self, name: str) -> Member:
         """A member by slug, X.500 name or organisation (case-insensitive)."""
         wanted = name.strip().lower()
+        try:
+            as_x500: X500Name | None = X500Name.parse(name) if "=" in name else None
+        except ValueError:
+            as_x500 = None
         for member in self.members:
+            if as_x500 is not None and member.x500 == as_x500:
+                return member
             organisation = member.x500.organisation.lower()
             aliases = (member.slug, member.name.lower(), organisation, _slug(organisation))
             if wanted in aliases:
@@ -189,32 +190,61 @@ class Localnet:
                 f"{self.home} is not empty and holds no local network; pick another --home"
             )
         say(f"Creating a local network in {self.home}")
-        wanted = _members_for(shape)
-        notaries = [
-            (X500Name.parse(name), validating)
-            for name, role, validating in wanted
-            if role == "notary"
-        ]
-        parties = [X500Name.parse(name) for name, role, _ in wanted if role != "notary"]
-        bootstrap_network(self.home, notaries=notaries, nodes=parties, dev=True)
+        services = [X500Name.parse(name) for name in _service_names(shape)]
+        parties = _parties_for(shape)
+        if shape.replicas == 1:
+            result = bootstrap_network(
+                self.home,
+                notaries=[(service, shape.validating) for service in services],
+                nodes=[X500Name.parse(name) for name, _ in parties],
+                dev=True,
+            )
+        else:
+            result = bootstrap_network(
+                self.home,
+                notary_clusters=[(s, shape.validating, shape.replicas) for s in services],
+                nodes=[X500Name.parse(name) for name, _ in parties],
+                dev=True,
+            )
+        service_of = {
+            replica.name: info.identity
+            for info in result.parameters.notaries
+            for replica in info.replica_parties
+        }
         ports = Ports(broker=free_port(), network_map=free_port())
         members = [
             Member(
-                name=name,
-                slug=node_slug(X500Name.parse(name)),
-                role=role,
+                name=str(node.name),
+                slug=node.slug,
+                role=dict(parties).get(str(node.name), "notary"),
                 rpc_port=free_port(),
                 metrics_port=free_port(),
-                validating=validating,
+                validating=shape.validating if node.notary is not None else False,
+                service=str(service_of[node.name].name)
+                if shape.replicas > 1 and node.notary
+                else None,
             )
-            for name, role, validating in wanted
+            for node in sorted(result.nodes, key=lambda n: (n.notary is None, str(n.name)))
         ]
+        self._services = {str(party.name): party for party in service_of.values()}
         for member in members:
             self._write_node_files(member, ports)
         self.state_file.write_text(
             json.dumps({"ports": asdict(ports), "members": [asdict(m) for m in members]}, indent=2)
         )
         write_monitoring_files(self.home, members)
+
+    def _notary_config(self, member: Member) -> dict[str, object] | None:
+        if not member.is_notary:
+            return None
+        config: dict[str, object] = {"validating": member.validating}
+        if member.service is not None:
+            service = self._services[member.service]
+            config["service"] = {
+                "name": str(service.name),
+                "owning_key": service.owning_key.to_string(),
+            }
+        return config
 
     def _write_node_files(self, member: Member, ports: Ports) -> None:
         directory = self.node_dir(member)
@@ -235,7 +265,7 @@ class Localnet:
             },
             "metrics": {"address": f"127.0.0.1:{member.metrics_port}"},
             "network_map": {"url": f"https://127.0.0.1:{ports.network_map}", "poll_seconds": 1.0},
-            "notary": {"validating": member.validating} if member.is_notary else None,
+            "notary": self._notary_config(member),
             "cordapps": list(CORDAPPS),
         }
         (directory / "config.json").write_text(json.dumps(config, indent=2))

@@ -39,12 +39,14 @@ from typing import Any
 from cryptography import x509
 
 from dlt.crypto import EcdsaP256PrivateKey, PrivateKey, load_private_key
+from dlt.crypto.composite import CompositeKey
 from dlt.encoding import DecodingError, decode, encode
 from dlt.identity import (
     CertificateFormatError,
     CertRole,
     DevCertificateAuthority,
     NodeCertificates,
+    Party,
     X500Name,
     cert_from_pem,
     certs_from_pem,
@@ -247,10 +249,35 @@ def node_slug(name: X500Name) -> str:
     return slug or tls_common_name(name)
 
 
+def cluster_replica_name(service: X500Name, number: int) -> X500Name:
+    """Replica `number` of notary service `service`: the same name with OU "Replica n"."""
+    return X500Name(
+        service.organisation,
+        service.locality,
+        service.country,
+        organisation_unit=f"Replica {number}",
+        state=service.state,
+    )
+
+
+def cluster_info(service: X500Name, validating: bool, replicas: Sequence[Party]) -> NotaryInfo:
+    """A cluster's NotaryInfo: its identity's key needs n - f of the replicas' keys."""
+    count = len(replicas)
+    key = CompositeKey.build(
+        [replica.owning_key for replica in replicas], threshold=count - (count - 1) // 3
+    )
+    return NotaryInfo(
+        identity=Party(name=service, owning_key=key),
+        validating=validating,
+        replicas=tuple(replicas),
+    )
+
+
 def bootstrap_network(
     home: Path,
     *,
     notaries: Sequence[tuple[X500Name, bool]] = (),
+    notary_clusters: Sequence[tuple[X500Name, bool, int]] = (),
     nodes: Sequence[X500Name] = (),
     dev: bool = True,
     node_info_fields: Mapping[X500Name, Mapping[str, Any]] | None = None,
@@ -263,14 +290,22 @@ def bootstrap_network(
     """Create the CAs, network parameters and node directories of a new network under `home`.
 
     Each `(name, validating)` in `notaries` is a single-node notary: a node whose legal
-    identity is the notary identity in the parameters. `node_info_fields` supplies NodeInfo
-    fields (addresses, rpc_address, platform_version, serial) per node, since only the caller
-    knows where nodes will listen. A non-dev network needs `key_password`: its CA keys are
-    stored encrypted. Refuses a home that already holds a network.
+    identity is the notary identity in the parameters. Each `(name, validating, n)` in
+    `notary_clusters` is a service of n replica nodes named `name` with OU "Replica i"; the
+    service identity is `name` with the composite of the replicas' keys, threshold n - f.
+    `node_info_fields` supplies NodeInfo fields (addresses, rpc_address, platform_version,
+    serial) per node, since only the caller knows where nodes will listen. A non-dev network
+    needs `key_password`: its CA keys are stored encrypted. Refuses a home that already holds
+    a network.
     """
     layout = NetworkHome(home)
     fields = dict(node_info_fields or {})
-    names = _check_request(layout, notaries, nodes, dev, fields, key_password)
+    replicas = {
+        service: [cluster_replica_name(service, number) for number in range(1, count + 1)]
+        for service, _, count in notary_clusters
+    }
+    all_nodes = [*nodes, *(name for names in replicas.values() for name in names)]
+    names = _check_request(layout, notaries, all_nodes, dev, fields, key_password)
     validating = dict(notaries)
 
     organisation = DEV_ROOT_NAME.organisation if dev else PRODUCTION_ORGANISATION
@@ -289,6 +324,9 @@ def bootstrap_network(
     notary_infos = tuple(
         NotaryInfo(identity=enrolled[name].party, validating=validating[name])
         for name, _ in notaries
+    ) + tuple(
+        cluster_info(service, cluster_validating, [enrolled[r].party for r in replicas[service]])
+        for service, cluster_validating, _ in notary_clusters
     )
     parameter_fields: dict[str, Any] = {"notaries": notary_infos}
     if minimum_platform_version is not None:
@@ -314,7 +352,7 @@ def bootstrap_network(
         signed_info = SignedNodeInfo.sign(
             info, certs.legal_identity_key, certs.legal_identity_chain
         )
-        notary = next((n for n in notary_infos if n.identity == certs.party), None)
+        notary = next((n for n in notary_infos if certs.party in n.replica_parties), None)
         node = BootstrappedNode(
             name=name,
             slug=node_slug(name),

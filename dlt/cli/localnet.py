@@ -36,6 +36,9 @@ def register(subparsers: Subparsers) -> None:
     group = add_group(subparsers, "localnet", summary="run a whole network on this machine")
     up = group.add_parser("up", help="create and start the local network (safe to repeat)")
     up.add_argument("--notaries", type=int, default=1, help="notary services (default 1)")
+    up.add_argument(
+        "--replicas", type=int, default=1, help="replicas per notary service (4 tolerates 1 faulty)"
+    )
     up.add_argument("--validating", action="store_true", help="make the notaries validating")
     up.add_argument("--producers", type=int, default=2, help="producers (default 2)")
     up.add_argument("--consumers", type=int, default=2, help="consumers (default 2)")
@@ -74,6 +77,7 @@ def up_command(args: argparse.Namespace) -> int:
     try:
         shape = localnet.Shape(
             notaries=args.notaries,
+            replicas=args.replicas,
             validating=args.validating,
             producers=args.producers,
             consumers=args.consumers,

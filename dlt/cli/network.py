@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from typing import TYPE_CHECKING
 
 from dlt.cli.endpoints import add_connection_options, call_node, print_json
@@ -60,16 +61,46 @@ def peers_command(args: argparse.Namespace) -> int:
 
 
 def notaries_command(args: argparse.Namespace) -> int:
-    """Handler of `dlt network notaries`."""
+    """Handler of `dlt network notaries`: each service, and whether each replica answers."""
     network_map = _network_map(args)
+    rpc_of = {peer.name: peer.rpc_address for peer in network_map.peers}
+    services = []
+    for notary in network_map.notaries:
+        replicas = [
+            {
+                "name": name,
+                "rpc_address": rpc_of.get(name),
+                "healthy": _answers(rpc_of.get(name)),
+            }
+            for name in notary.replicas or (notary.name,)
+        ]
+        count = len(replicas)
+        services.append(
+            {
+                "name": notary.name,
+                "fingerprint": notary.fingerprint,
+                "validating": notary.validating,
+                "quorum": count - (count - 1) // 3,
+                "replicas": replicas,
+            }
+        )
     if args.json:
-        print_json(as_json(network_map.notaries))
+        print_json(services)
         return EXIT_OK
     rows = [
-        (notary.name, "yes" if notary.validating else "no", notary.fingerprint[:SHORT_FINGERPRINT])
-        for notary in network_map.notaries
+        (
+            service["name"],
+            "yes" if service["validating"] else "no",
+            f"{service['quorum']} of {len(service['replicas'])}",
+            replica["name"],
+            "up" if replica["healthy"] else "DOWN",
+        )
+        for service in services
+        for replica in service["replicas"]
     ]
-    print(table(("name", "validating", "key"), rows, empty="no notaries"))
+    print(
+        table(("service", "validating", "quorum", "replica", "health"), rows, empty="no notaries")
+    )
     print(f"network parameters {network_map.parameters_hash} (epoch {network_map.epoch})")
     return EXIT_OK
 
@@ -98,3 +129,15 @@ def info_command(args: argparse.Namespace) -> int:
         )
     )
     return EXIT_OK
+
+
+def _answers(address: str | None, timeout: float = 1.0) -> bool:
+    """Whether a replica's RPC port accepts a connection: a cheap sign it is running."""
+    if not address:
+        return False
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dlt.identity import X500Name
+from dlt.identity import Party, X500Name
 from dlt.rpc.users import RpcUser
 
 
@@ -40,6 +40,8 @@ class NetworkMapConfig(_Section):
 
 class NotaryConfig(_Section):
     validating: bool = False
+    service: Party | None = None
+    """For a replica of a cluster: the service identity (name and composite key)."""
     service_module: str = "notary.service"
     """Module whose `install_notary_service(node, validating=...)` makes this node a notary."""
 

@@ -39,9 +39,11 @@ CORDAPP_MODULES = ("flows",)
 
 def load_cordapp(package: str) -> None:
     """Import a CorDapp: its package (states, contracts, schemas) and its flows, if any."""
-    importlib.import_module(package)
-    for module in CORDAPP_MODULES:
-        name = f"{package}.{module}"
+    module = importlib.import_module(package)
+    if not hasattr(module, "__path__"):
+        return
+    for submodule in CORDAPP_MODULES:
+        name = f"{package}.{submodule}"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
@@ -119,7 +121,7 @@ class Node:
     async def start(self) -> None:
         """Create tables, install CorDapp code attachments, resume flows, take messages."""
         self.db.create_tables()
-        for package in self.cordapps:
+        for package in sorted({name.partition(".")[0] for name in self.cordapps}):
             self.services.attachments.import_attachment(cordapp_attachment(package))
         await self.engine.start()
         self.started = True

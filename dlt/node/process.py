@@ -108,7 +108,9 @@ class NodeProcess:
             node.network_map.add_node(info)
         if config.notary is not None:
             module = importlib.import_module(config.notary.service_module)
-            module.install_notary_service(node, validating=config.notary.validating)
+            module.install_notary_service(
+                node, validating=config.notary.validating, service=config.notary.service
+            )
         await node.start()
         await self._publish(node, certs)
         users = RpcUsers(users=config.rpc.users)

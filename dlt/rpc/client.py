@@ -253,6 +253,8 @@ class NotaryServiceInfo:
     owning_key: str
     fingerprint: str
     validating: bool
+    replicas: tuple[str, ...] = ()
+    """X.500 names of the service's replica nodes."""
 
 
 @dataclass(frozen=True)
@@ -546,6 +548,7 @@ class RpcClient:
                     owning_key=notary.identity.owning_key,
                     fingerprint=notary.identity.fingerprint,
                     validating=notary.validating,
+                    replicas=tuple(replica.name for replica in notary.replicas),
                 )
                 for notary in response.notaries
             ),

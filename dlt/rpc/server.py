@@ -554,7 +554,9 @@ class _NodeRpc(node_pb2_grpc.NodeRpcServicer):
                 peers=[_peer(info) for info in peers],
                 notaries=[
                     node_pb2.NotaryService(
-                        identity=_party_info(notary.identity), validating=notary.validating
+                        identity=_party_info(notary.identity),
+                        validating=notary.validating,
+                        replicas=[_party_info(replica) for replica in notary.replica_parties],
                     )
                     for notary in parameters.notaries
                 ],

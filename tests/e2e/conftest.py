@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,12 +65,23 @@ class Localnet:
         )
 
 
-@pytest.fixture(scope="session")
-def localnet(tmp_path_factory) -> Localnet:
-    net = Localnet(tmp_path_factory.mktemp("localnet") / "net")
-    net.dlt("localnet", "up", "--producers", "1", "--consumers", "1", timeout=300)
+def _running(home: Path, *options: str) -> Iterator[Localnet]:
+    net = Localnet(home)
+    net.dlt("localnet", "up", "--producers", "1", "--consumers", "1", *options, timeout=300)
     try:
         net.flow("market-operator", "energy.PublishCommunityRules", payment_issuer=BANK)
         yield net
     finally:
         net.dlt("localnet", "down", check=False, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def localnet(tmp_path_factory) -> Iterator[Localnet]:
+    """One notary node, two parties, the operator and the bank."""
+    yield from _running(tmp_path_factory.mktemp("localnet") / "net")
+
+
+@pytest.fixture(scope="module")
+def cluster_localnet(tmp_path_factory) -> Iterator[Localnet]:
+    """The same, with a notary cluster of four replicas (tolerates one faulty replica)."""
+    yield from _running(tmp_path_factory.mktemp("cluster") / "net", "--replicas", "4")

@@ -148,4 +148,3 @@ class ChangeNotaryFlow(FlowLogic[tuple[StateRef, ...]]):
             group = tuple(sar for sar in states if sar.state.notary == old_notary)
             moved.extend(await self.sub_flow(NotaryChangeFlow(states=group, new_notary=notary)))
         return tuple(sar.ref for sar in moved)
-

@@ -291,12 +291,14 @@ class Peer(_message.Message):
     def __init__(self, identity: _Optional[_Union[PartyInfo, _Mapping]] = ..., addresses: _Optional[_Iterable[str]] = ..., rpc_address: _Optional[str] = ..., platform_version: _Optional[int] = ..., serial: _Optional[int] = ...) -> None: ...
 
 class NotaryService(_message.Message):
-    __slots__ = ("identity", "validating")
+    __slots__ = ("identity", "validating", "replicas")
     IDENTITY_FIELD_NUMBER: _ClassVar[int]
     VALIDATING_FIELD_NUMBER: _ClassVar[int]
+    REPLICAS_FIELD_NUMBER: _ClassVar[int]
     identity: PartyInfo
     validating: bool
-    def __init__(self, identity: _Optional[_Union[PartyInfo, _Mapping]] = ..., validating: _Optional[bool] = ...) -> None: ...
+    replicas: _containers.RepeatedCompositeFieldContainer[PartyInfo]
+    def __init__(self, identity: _Optional[_Union[PartyInfo, _Mapping]] = ..., validating: _Optional[bool] = ..., replicas: _Optional[_Iterable[_Union[PartyInfo, _Mapping]]] = ...) -> None: ...
 
 class NetworkMapRequest(_message.Message):
     __slots__ = ()

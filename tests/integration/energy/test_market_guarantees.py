@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cordapp_energy.attacks import RespendFlow
 from cordapp_energy.flows import (
     ClearMarketFlow,
     PayFlow,
@@ -29,7 +30,6 @@ from dlt.flows import FlowException
 from dlt.flows.library import NotaryException
 from dlt.ledger import StateRef
 from fixtures.crashes import run_through_crash
-from fixtures.energy_attacks import RespendFlow
 
 NOON = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 BALANCE = 20_000
