@@ -23,13 +23,14 @@ def install_notary_service(
     when `service` is None, else one replica of the cluster `service` (whose composite key
     has ours as a leaf)."""
     services = node.services
+    identity = service or services.our_identity
 
     async def verify(stx: SignedTransaction) -> None:
-        await services.verify(stx, allowed_missing=(services.our_identity.owning_key,))
+        await services.verify(stx, allowed_missing=(identity.owning_key,))
 
     replica = NotaryReplica(
         key=services.keys.signing_key(services.our_identity.owning_key),
-        service=service or services.our_identity,
+        service=identity,
         provider=SqlUniquenessProvider(node.db),
         clock=services.clock,
         validating=validating,

@@ -15,7 +15,7 @@ from dlt.flows.library.notary_client import NotaryClientSettings, NotaryUnavaila
 from dlt.ledger import StateRef
 from dlt.messaging.in_memory import Fault
 from dlt.testing.mock_network import MockNetwork
-from dlt.vault import VaultQueryCriteria
+from dlt.vault import VaultQueryCriteria, load_transaction
 from fixtures.faulty_replicas import BEHAVIOURS
 from notary.service import NOTARY_EXTENSION
 from sample_cordapp import DoubleSpendFlow, IssueTokensFlow, MoveTokensFlow, TokenState
@@ -230,5 +230,32 @@ async def test_replicas_and_clients_report_notary_metrics(tmp_path):
         client = alice.node.metrics.registry
         assert client.get_sample_value("dlt_notarisation_seconds_count") == 1
         assert client.get_sample_value("dlt_notarisation_retries_total") >= 0
+    finally:
+        await network.stop()
+
+
+async def test_a_validating_cluster_resolves_the_back_chain_from_the_client(tmp_path):
+    network = MockNetwork(tmp_path, cordapps=["sample_cordapp"])
+    cluster = network.create_notary_cluster(replicas=4, validating=True)
+    issuer = network.create_node("O=Grid Bank, L=London, C=GB")
+    alice = network.create_node("O=Alice Solar, L=Leeds, C=GB")
+    bob = network.create_node("O=Bob Home, L=York, C=GB")
+    await network.start()
+    try:
+        ref = await issued_to(issuer, alice)
+        await network.settle()
+        await cluster[0].stop()
+
+        stx = await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name), timeout=30)
+
+        stx.verify_signatures()
+        signers = {sig.by for sig in stx.sigs}
+        resolved = [
+            node
+            for node in cluster[1:]
+            if node.party.owning_key in signers
+            and node.services.db.read_sync(lambda s: load_transaction(s, ref.txhash)) is not None
+        ]
+        assert len(resolved) >= 3, "each signing replica fetched and checked the back-chain"
     finally:
         await network.stop()
