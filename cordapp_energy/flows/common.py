@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType, PaymentState
 from dlt.flows import FlowException, FlowLogic, FlowSession
 from dlt.flows.library import FinalityFlow, ReceiveFinalityFlow, align_notaries
 from dlt.identity import AbstractParty, Party
 from dlt.ledger import SignedTransaction, StateAndRef
-from dlt.vault import CustomColumnCriteria, Operator, VaultQueryCriteria
+from dlt.vault import CustomColumnCriteria, Operator, QueryCriteria, VaultQueryCriteria
 from dlt.vault.errors import InsufficientStatesError
 
 
@@ -63,21 +63,18 @@ async def select_payment(
         & _owned_by_us(flow, PaymentState)
         & CustomColumnCriteria(PaymentState, "currency", Operator.EQ, currency)
     )
-    vault = flow.services.vault
 
     def enough(picked: list[StateAndRef]) -> bool:
         return sum(sar.state.data.amount for sar in picked) >= amount
 
-    try:
-        coins = await flow.durable(
-            "energy.select-payment",
-            lambda s: vault.select_and_lock(s, flow.flow_id, criteria, enough=enough),
-        )
-    except InsufficientStatesError as exc:
-        raise FlowException(
-            f"{flow.our_identity.name} does not have enough balance: {amount} {currency} "
-            f"minor units are needed ({exc})"
-        ) from exc
+    coins = await _lock(
+        flow,
+        "energy.select-payment",
+        criteria,
+        enough,
+        f"{flow.our_identity.name} does not have enough balance: {amount} {currency} "
+        "minor units are needed",
+    )
     if len({sar.state.notary for sar in coins}) > 1:
         coins = await align_notaries(flow, coins, coins[0].state.notary)
     return coins, sum(sar.state.data.amount for sar in coins)
@@ -93,23 +90,36 @@ async def select_energy(
         & CustomColumnCriteria(EnergyState, "energy_type", Operator.EQ, energy_type.value)
         & CustomColumnCriteria(EnergyState, "window_start", Operator.EQ, window.start)
     )
-    vault = flow.services.vault
     us = flow.our_identity
 
     def enough(picked: list[StateAndRef]) -> bool:
         return sum(sar.state.data.quantity_wh for sar in picked) >= quantity_wh
 
+    return await _lock(
+        flow,
+        "energy.select-energy",
+        criteria,
+        enough,
+        f"{us.name} has not enough energy: {quantity_wh} Wh of {energy_type} for {window} "
+        "are needed",
+    )
+
+
+async def _lock(
+    flow: FlowLogic[object],
+    kind: str,
+    criteria: QueryCriteria,
+    enough: Callable[[list[StateAndRef]], bool],
+    shortfall: str,
+) -> list[StateAndRef]:
+    """Select and soft-lock states for this flow, journaled; `shortfall` explains a refusal."""
+    vault = flow.services.vault
     try:
-        chosen = await flow.durable(
-            "energy.select-energy",
-            lambda s: vault.select_and_lock(s, flow.flow_id, criteria, enough=enough),
+        return await flow.durable(
+            kind, lambda s: vault.select_and_lock(s, flow.flow_id, criteria, enough=enough)
         )
     except InsufficientStatesError as exc:
-        raise FlowException(
-            f"{us.name} has not enough energy: {quantity_wh} Wh of {energy_type} for "
-            f"{window} are needed ({exc})"
-        ) from exc
-    return chosen
+        raise FlowException(f"{shortfall} ({exc})") from exc
 
 
 def _owned_by_us(flow: FlowLogic[object], state_type: type) -> CustomColumnCriteria:

@@ -260,18 +260,7 @@ class FlowEngine:
             return
         for state in fiber.sessions.values():
             await fiber.send_control(state, SessionMessageKind.END)
-        leftovers = fiber.unconsumed()
-
-        def finish(session: Any) -> None:
-            storage.set_status(session, fiber.flow_id, FlowStatus.COMPLETED, result=encoded)
-            self.services.vault.soft_lock_release(session, fiber.flow_id)
-            for message in leftovers:
-                storage.mark_seen(session, str(message.sender), [message.message_id])
-
-        await fiber.commit(None, finish)
-        for message in leftovers:
-            await message.ack()
-        self._retire(running, succeeded=True)
+        await self._finish(running, FlowStatus.COMPLETED, result=encoded)
         if not running.result.done():
             running.result.set_result(result)
 
@@ -284,6 +273,21 @@ class FlowEngine:
                 SessionMessageKind.ERROR,
                 shared or FlowException("the counterparty's flow failed unexpectedly"),
             )
+        await self._finish(running, status, error=error)
+        if not running.result.done():
+            running.result.set_exception(error)
+
+    async def _finish(
+        self,
+        running: _Running,
+        status: FlowStatus,
+        *,
+        result: bytes | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Record the outcome, release soft locks and settle unreceived messages, all in one
+        commit; then acknowledge those messages and retire the fiber."""
+        fiber = running.fiber
         leftovers = fiber.unconsumed()
 
         def finish(session: Any) -> None:
@@ -291,8 +295,9 @@ class FlowEngine:
                 session,
                 fiber.flow_id,
                 status,
-                error_type=type(error).__name__,
-                error_message=str(error),
+                result=result,
+                error_type=type(error).__name__ if error is not None else None,
+                error_message=str(error) if error is not None else None,
             )
             self.services.vault.soft_lock_release(session, fiber.flow_id)
             for message in leftovers:
@@ -301,9 +306,7 @@ class FlowEngine:
         await fiber.commit(None, finish)
         for message in leftovers:
             await message.ack()
-        self._retire(running, succeeded=False)
-        if not running.result.done():
-            running.result.set_exception(error)
+        self._retire(running, succeeded=error is None)
 
     async def _park(self, running: _Running, error: BaseException, reason: str) -> None:
         running.parked = True

@@ -325,16 +325,29 @@ class Fiber:
             record = Received(message_id="", kind=SessionMessageKind.ERROR, error_type="timeout")
             await self.commit(storage.JournalEntry(seq, "receive", encode(record)))
             return record
+        return await self._consume(state, message, inbound, seq, "receive", None)
+
+    async def _consume(
+        self,
+        state: SessionState,
+        message: SessionMessage,
+        inbound: InboundMessage,
+        seq: int,
+        kind: str,
+        session_id: str | None,
+    ) -> Received:
+        """Journal a received message with its id marked seen, then acknowledge it."""
         record = Received(
             message_id=message.message_id,
             kind=message.kind,
             payload=message.payload,
             error_type=message.error_type,
             error_message=message.error_message,
+            session_id=session_id,
         )
         sender = str(inbound.sender)
         await self.commit(
-            storage.JournalEntry(seq, "receive", encode(record)),
+            storage.JournalEntry(seq, kind, encode(record)),
             lambda session: storage.mark_seen(session, sender, [message.message_id]),
         )
         state.recv_seq += 1
@@ -363,21 +376,7 @@ class Fiber:
             await self.commit(storage.JournalEntry(seq, "receive_any", encode(record)))
             return None
         message, inbound = found.inbox.pop(found.recv_seq)
-        record = Received(
-            message_id=message.message_id,
-            kind=message.kind,
-            payload=message.payload,
-            error_type=message.error_type,
-            error_message=message.error_message,
-            session_id=found.session_id,
-        )
-        sender = str(inbound.sender)
-        await self.commit(
-            storage.JournalEntry(seq, "receive_any", encode(record)),
-            lambda session: storage.mark_seen(session, sender, [message.message_id]),
-        )
-        found.recv_seq += 1
-        await inbound.ack()
+        record = await self._consume(found, message, inbound, seq, "receive_any", found.session_id)
         return found, record
 
     def interpret(self, state: SessionState, record: Received, kind: type[R]) -> R:
