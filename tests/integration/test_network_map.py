@@ -37,6 +37,8 @@ from dlt.identity import (
     issue_certificate,
     validate_path,
 )
+from dlt.identity.hierarchy import tls_common_name
+from dlt.node.enrolment import EnrolmentPendingError, enrol
 from dlt.node.network_map_client import (
     NetworkMapClient,
     NetworkMapRequestError,
@@ -438,3 +440,38 @@ def test_serve_command_runs_a_bootstrapped_network_until_sigterm(tmp_path) -> No
         assert parameters.notaries == (NotaryInfo(identity=notary_identity),)
     finally:
         stop(process)
+
+
+async def test_a_node_without_certificates_enrols_with_the_doorman_on_first_start(
+    start_server, ca, tmp_path
+) -> None:
+    server = start_server()
+    name = X500Name("Fresh Node", "Leeds", "GB")
+    directory = tmp_path / "fresh"
+
+    certs = await enrol(directory, name, client_for(server, ca.root_cert))
+
+    validate_path(certs.tls_chain, ca.root_cert)
+    validate_path(certs.legal_identity_chain, ca.root_cert)
+    assert certs.name == name
+    assert X500Name.from_x509(certs.tls_cert.subject).common_name == tls_common_name(name)
+    again = await enrol(directory, name, client_for(server, ca.root_cert))
+    assert again.party == certs.party
+
+
+async def test_an_enrolment_waiting_for_an_operator_resumes_after_a_restart(
+    start_server, ca, tmp_path
+) -> None:
+    server = start_server(dev_mode=False)
+    name = X500Name("Patient Node", "York", "GB")
+    directory = tmp_path / "patient"
+    client = client_for(server, ca.root_cert)
+
+    with pytest.raises(EnrolmentPendingError, match="approve"):
+        await enrol(directory, name, client, timeout=0.3, poll_interval=0.05)
+    (pending,) = server.doorman.pending()
+    server.doorman.approve(pending.ticket)
+    certs = await enrol(directory, name, client, timeout=5, poll_interval=0.05)
+
+    assert certs.name == name
+    validate_path(certs.legal_identity_chain, ca.root_cert)

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from dlt.flows import CounterpartyFlowError
+from dlt.flows import CounterpartyFlowError, FlowException
 from dlt.flows.library import NotaryException
 from dlt.ledger import StateRef
-from dlt.vault import InsufficientStatesError, StateStatus, VaultQueryCriteria
+from dlt.vault import InsufficientStatesError, StateStatus, VaultQueryCriteria, load_transaction
 from sample_cordapp import (
     AgreedMoveFlow,
     DoubleSpendFlow,
@@ -138,3 +138,19 @@ async def test_a_counterparty_refusing_to_sign_fails_the_flow_with_its_reason(ne
 
     await network.settle()
     assert [t.amount for t in await tokens(alice)] == [5]
+
+
+async def test_a_peer_may_fetch_only_transactions_in_the_chain_it_was_sent(network):
+    from fixtures.flows import SNOOP_TARGET, GiveTransactionFlow
+
+    _, issuer, alice, bob = await build(network)
+    secret = await issuer.run(IssueTokensFlow(owner=alice.name, amount=1))
+    given = await issuer.run(IssueTokensFlow(owner=alice.name, amount=2))
+    await network.settle()
+    SNOOP_TARGET["secret"] = secret.id
+
+    with pytest.raises(FlowException, match="not in the chain"):
+        await alice.run(GiveTransactionFlow(peer=bob.name, tx_id=given.id))
+
+    await network.settle()
+    assert bob.services.db.read_sync(lambda s: load_transaction(s, secret.id)) is None

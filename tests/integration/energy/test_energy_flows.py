@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from cordapp_energy.flows import (
+    CancelOrderFlow,
     ClearMarketFlow,
+    Mechanism,
     PayFlow,
     PlaceBidFlow,
     PlaceOfferFlow,
@@ -252,3 +254,79 @@ async def test_a_seller_that_cannot_deliver_leaves_the_buyer_unharmed(market):
     assert await balance(ca) == 10_000
     assert await energy_of(ca) == 0
     assert await balance(pa) == 0
+
+
+async def test_a_cancelled_bid_is_gone_from_the_operators_book_and_does_not_trade(market):
+    (producer, _), (consumer, _) = market.producers, market.consumers
+    receipt = await consumer.run(
+        PlaceBidFlow(
+            window_start=NOON,
+            max_quantity_wh=1_000,
+            limit_price_per_kwh=20,
+            energy_type=EnergyType.SOLAR,
+        )
+    )
+    order_id = receipt.tx.outputs[0].data.linear_id.id
+    await request(producer, 1_000, price=8)
+    await producer.run(
+        PlaceOfferFlow(
+            window_start=NOON,
+            max_quantity_wh=1_000,
+            limit_price_per_kwh=8,
+            energy_type=EnergyType.SOLAR,
+        )
+    )
+
+    await consumer.run(CancelOrderFlow(order_id=order_id))
+    await market.network.settle()
+    report = await market.operator.run(ClearMarketFlow(window_start=NOON))
+
+    assert report.bids == 0
+    assert report.cleared_wh == 0
+    assert await energy_of(consumer) == 0
+
+
+async def test_cancelling_someone_elses_or_an_unknown_order_is_refused(market):
+    with pytest.raises(FlowException, match="no open order"):
+        await market.consumers[0].run(CancelOrderFlow(order_id="0" * 32))
+
+
+async def test_the_volume_weighted_mechanism_prices_each_match_within_its_limits(market):
+    (pa, pb), (ca, cb) = market.producers, market.consumers
+    for producer, ask in ((pa, 8), (pb, 10)):
+        await request(producer, 1_000, price=ask)
+        await producer.run(
+            PlaceOfferFlow(
+                window_start=NOON,
+                max_quantity_wh=1_000,
+                limit_price_per_kwh=ask,
+                energy_type=EnergyType.SOLAR,
+            )
+        )
+    for consumer, limit in ((ca, 30), (cb, 20)):
+        await consumer.run(
+            PlaceBidFlow(
+                window_start=NOON,
+                max_quantity_wh=1_000,
+                limit_price_per_kwh=limit,
+                energy_type=EnergyType.SOLAR,
+            )
+        )
+    await market.network.settle()
+
+    report = await market.operator.run(
+        ClearMarketFlow(window_start=NOON, mechanism=Mechanism.VOLUME_WEIGHTED)
+    )
+    await market.network.settle()
+
+    assert report.cleared_wh == 2_000
+    assert report.clearing_price is None
+    limits = {str(ca.name): 30, str(cb.name): 20, str(pa.name): 8, str(pb.name): 10}
+    for settlement in report.settlements:
+        assert settlement.tx_id is not None, settlement.error
+        assert (
+            limits[str(settlement.seller)]
+            <= settlement.price_per_kwh
+            <= limits[str(settlement.buyer)]
+        )
+    assert await energy_of(ca) + await energy_of(cb) == 2_000
