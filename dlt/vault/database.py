@@ -122,6 +122,12 @@ class Database:
             self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
+        # Claim each job before running it: one whose caller was cancelled while it waited is
+        # skipped, and a claimed one can no longer be cancelled, so setting its result below
+        # cannot fail and take the writer thread down.
+        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         results: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             with self.engine.connect() as connection:
