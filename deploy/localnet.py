@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from deploy.monitoring import write_monitoring_files
 from deploy.rabbitmq import ensure_rabbitmq_installed, free_port
-from dlt.identity import Party, X500Name
+from dlt.identity import X500Name
 from dlt.identity.hierarchy import tls_common_name
 from dlt.messaging.amqp import inbox_queue_name
 from dlt.node.certificate_store import load_node_certificates
@@ -80,7 +80,9 @@ class Member:
     metrics_port: int
     validating: bool = False
     service: str | None = None
-    """For a notary replica: the X.500 name of its notary service."""
+    """For a notary replica: the X.500 name of its notary service..."""
+    service_key: str | None = None
+    """...and the service's composite key, in the text form configs use."""
 
     @property
     def x500(self) -> X500Name:
@@ -124,7 +126,6 @@ def _parties_for(shape: Shape) -> list[tuple[str, str]]:
 class Localnet:
     def __init__(self, home: Path) -> None:
         self.home = home.resolve()
-        self._services: dict[str, Party] = {}
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -206,6 +207,12 @@ class Localnet:
                 nodes=[X500Name.parse(name) for name, _ in parties],
                 dev=True,
             )
+        clustered = {
+            replica.name
+            for info in result.parameters.notaries
+            if info.replicas
+            for replica in info.replicas
+        }
         service_of = {
             replica.name: info.identity
             for info in result.parameters.notaries
@@ -220,13 +227,13 @@ class Localnet:
                 rpc_port=free_port(),
                 metrics_port=free_port(),
                 validating=shape.validating if node.notary is not None else False,
-                service=str(service_of[node.name].name)
-                if shape.replicas > 1 and node.notary
-                else None,
+                service=str(service_of[node.name].name) if node.name in clustered else None,
+                service_key=(
+                    service_of[node.name].owning_key.to_string() if node.name in clustered else None
+                ),
             )
             for node in sorted(result.nodes, key=lambda n: (n.notary is None, str(n.name)))
         ]
-        self._services = {str(party.name): party for party in service_of.values()}
         for member in members:
             self._write_node_files(member, ports)
         self.state_file.write_text(
@@ -239,11 +246,7 @@ class Localnet:
             return None
         config: dict[str, object] = {"validating": member.validating}
         if member.service is not None:
-            service = self._services[member.service]
-            config["service"] = {
-                "name": str(service.name),
-                "owning_key": service.owning_key.to_string(),
-            }
+            config["service"] = {"name": member.service, "owning_key": member.service_key}
         return config
 
     def _write_node_files(self, member: Member, ports: Ports) -> None:

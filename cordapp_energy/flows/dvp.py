@@ -35,19 +35,18 @@ from dlt.ledger import LedgerModel, SignedTransaction, StateAndRef, TransactionB
 
 
 def paid_to(stx: SignedTransaction, party: Party, rules: MarketRules) -> int:
-    """Money in the market's currency, from its issuers, that `stx` gives `party` net."""
+    """Money in the market's currency, from its issuers, that `stx`'s outputs give `party`.
 
-    def counted(states: list[PaymentState]) -> int:
-        return sum(
-            s.amount
-            for s in states
-            if s.owner == party
-            and s.currency == rules.currency
-            and rules.accepts_payment_from(s.issuer)
-        )
-
-    outputs = [s.data for s in stx.tx.outputs if isinstance(s.data, PaymentState)]
-    return counted(outputs)
+    A seller puts no money of its own into the transaction, so this is what it receives;
+    the contract checks the net amounts either way."""
+    return sum(
+        state.data.amount
+        for state in stx.tx.outputs
+        if isinstance(state.data, PaymentState)
+        and state.data.owner == party
+        and state.data.currency == rules.currency
+        and rules.accepts_payment_from(state.data.issuer)
+    )
 
 
 @flow("energy.RequestAndPay", initiating=True, rpc=True)

@@ -73,7 +73,6 @@ def serializable(name: str) -> Callable[[ModelT], ModelT]:
                 raise DecodingError(f"invalid {name}: {exc}") from exc
 
         register_codec(name, cls, cls.model_fields, to_fields, from_fields)
-        cls.__ledger_type_name__ = name  # type: ignore[attr-defined]
         return cls
 
     return register

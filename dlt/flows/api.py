@@ -8,6 +8,7 @@ the flow after a crash: messages, time, randomness and database work.
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -172,12 +173,10 @@ class FlowLogic(BaseModel, Generic[T]):
 class FlowHandle(Generic[T]):
     """A started flow: its id, its progress so far and a future for its result."""
 
-    def __init__(self, flow_id: str, result: Any, progress: list[str]) -> None:
+    def __init__(self, flow_id: str, result: asyncio.Future[T], progress: list[str]) -> None:
         self.flow_id = flow_id
         self._result = result
         self.progress = progress
 
     async def result(self) -> T:
-        import asyncio
-
         return await asyncio.shield(self._result)  # type: ignore[no-any-return]

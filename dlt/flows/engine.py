@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -105,7 +105,8 @@ class FlowEngine:
         """Per-node responders that take precedence over the registered ones."""
         self.hospital = hospital or Hospital()
         self.crash_hook = crash_hook
-        self.on_crash: Any = None
+        self.on_crash: Callable[[], object] | None = None
+        """Called when a crash hook stops a flow (MockNetwork then stops the whole node)."""
         self._running: dict[str, _Running] = {}
         self._early: dict[tuple[X500Name, str], list[tuple[SessionMessage, InboundMessage]]] = (
             defaultdict(list)

@@ -141,14 +141,6 @@ class Fiber:
         self.steps.clear()
         self.flow = self._build_flow(self)
 
-    @property
-    def replaying(self) -> bool:
-        return self._position < len(self._journal)
-
-    @property
-    def journal_length(self) -> int:
-        return len(self._journal)
-
     def _next_seq(self) -> int:
         return len(self._journal) + len(self._pending)
 
@@ -168,21 +160,35 @@ class Fiber:
         self,
         entry: storage.JournalEntry | None,
         effect: Callable[[Session], Any] | None = None,
+        *,
+        journal_result: str | None = None,
     ) -> Any:
-        """Write pending journal entries, `entry` and `effect` in one database transaction."""
+        """Write pending journal entries, `entry` and `effect` in one database transaction.
+
+        With `journal_result`, the effect's result is encoded and journaled as one more entry
+        of that kind in the same transaction, and its encoding is returned."""
         entries = [*self._pending, *([entry] if entry is not None else [])]
-        hook = self.host.crash_hook
         first = entries[0].seq if entries else self._next_seq()
-        steps = range(first, max(first + len(entries), first + 1))
+        last = first + len(entries) + (1 if journal_result else 0)
+        steps = range(first, max(last, first + 1))
+        hook = self.host.crash_hook
         if hook is not None:
             hook(self.flow_id, steps, "before")
+        written = list(entries)
 
         def unit(session: Session) -> Any:
             storage.append_journal(session, self.flow_id, entries)
-            return effect(session) if effect is not None else None
+            result = effect(session) if effect is not None else None
+            if journal_result is None:
+                return result
+            encoded = encode(result)
+            produced = storage.JournalEntry(first + len(entries), journal_result, encoded)
+            storage.append_journal(session, self.flow_id, [produced])
+            written.append(produced)
+            return encoded
 
         result = await self.host.db.write(unit)
-        self._journal.extend(entries)
+        self._journal.extend(written)
         self._pending.clear()
         self._position = len(self._journal)
         if hook is not None:
@@ -214,23 +220,10 @@ class Fiber:
 
     async def durable(self, kind: str, work: Callable[[Session], R]) -> R:
         payload = self._replayed(kind)
-        if payload is not None:
-            return decode(payload)  # type: ignore[no-any-return]
-        seq = self._next_seq()
-        captured: list[bytes] = []
-
-        def effect(session: Session) -> None:
-            encoded = encode(work(session))
-            captured.append(encoded)
-            storage.append_journal(
-                session, self.flow_id, [storage.JournalEntry(seq, kind, encoded)]
-            )
-
-        await self.commit(None, effect)
-        entry = storage.JournalEntry(seq, kind, captured[0])
-        self._journal.append(entry)
-        self._position = len(self._journal)
-        return decode(captured[0])  # type: ignore[no-any-return]
+        if payload is None:
+            payload = await self.commit(None, work, journal_result=kind)
+        # Live or replayed, the flow sees the decoded journal entry, so both paths agree.
+        return decode(payload)  # type: ignore[no-any-return]
 
     # -- sessions -------------------------------------------------------------------------
 

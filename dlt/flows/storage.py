@@ -193,10 +193,3 @@ def mark_seen(session: Session, sender: str, message_ids: Iterable[str]) -> None
     ]
     if rows:
         session.execute(insert(flow_message_dedup), rows)
-
-
-def was_seen(session: Session, sender: str, message_id: str) -> bool:
-    query = select(flow_message_dedup.c.message_id).where(
-        flow_message_dedup.c.message_id == message_id, flow_message_dedup.c.sender == sender
-    )
-    return session.execute(query).first() is not None

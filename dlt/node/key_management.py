@@ -28,9 +28,10 @@ class KeyManagementService:
                 key = load_private_key(path.read_bytes(), password)
                 self._keys[key.public_key] = key
 
-    def add(self, key: PrivateKey) -> PublicKey:
-        """Hold `key`, storing it if the service has a directory."""
-        if key.public_key not in self._keys and self._directory is not None:
+    def add(self, key: PrivateKey, *, store: bool = True) -> PublicKey:
+        """Hold `key`, storing it if the service has a directory (and `store`: a key its
+        owner already keeps elsewhere, like the legal identity key, is not written twice)."""
+        if store and key.public_key not in self._keys and self._directory is not None:
             path = self._directory / f"{key.public_key.fingerprint.prefix(32)}.pem"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Self
+from typing import Self, TypeVar
 
 from cryptography import x509
 
@@ -216,20 +216,16 @@ class SignedNetworkMap(LedgerModel):
 
     def verify(self, trusted_root: x509.Certificate, now: datetime | None = None) -> NetworkMap:
         """The NetworkMap, once the network-map certificate's signature over it checks."""
-        what = "the network map"
-        chain = _read_chain(
-            self.certificate_chain_pem, CertRole.NETWORK_MAP, what, InvalidNetworkMapError
+        return _verify_by_network_map(
+            self.network_map_bytes,
+            self.signature,
+            self.certificate_chain_pem,
+            trusted_root,
+            now,
+            NetworkMap,
+            "the network map",
+            InvalidNetworkMapError,
         )
-        _check_chain(chain, trusted_root, now, what, InvalidNetworkMapError)
-        _check_signature(
-            chain, self.network_map_bytes, self.signature, what, InvalidNetworkMapError
-        )
-        try:
-            return decode(self.network_map_bytes, NetworkMap)
-        except DecodingError as exc:
-            raise InvalidNetworkMapError(
-                f"the signed network map is not a canonical NetworkMap encoding: {exc}"
-            ) from exc
 
 
 @serializable("networkmap.SignedNetworkParameters")
@@ -261,18 +257,36 @@ class SignedNetworkParameters(LedgerModel):
         self, trusted_root: x509.Certificate, now: datetime | None = None
     ) -> NetworkParameters:
         """The parameters, once the network-map certificate's signature over them checks."""
-        what = "the network parameters"
-        chain = _read_chain(
-            self.certificate_chain_pem, CertRole.NETWORK_MAP, what, InvalidNetworkParametersError
+        return _verify_by_network_map(
+            self.parameters_bytes,
+            self.signature,
+            self.certificate_chain_pem,
+            trusted_root,
+            now,
+            NetworkParameters,
+            "the network parameters",
+            InvalidNetworkParametersError,
         )
-        _check_chain(chain, trusted_root, now, what, InvalidNetworkParametersError)
-        _check_signature(
-            chain, self.parameters_bytes, self.signature, what, InvalidNetworkParametersError
-        )
-        try:
-            return decode(self.parameters_bytes, NetworkParameters)
-        except DecodingError as exc:
-            raise InvalidNetworkParametersError(
-                f"the signed network parameters are not a canonical NetworkParameters "
-                f"encoding: {exc}"
-            ) from exc
+
+
+SignedT = TypeVar("SignedT")
+
+
+def _verify_by_network_map(
+    data: bytes,
+    signature: bytes,
+    chain_pem: bytes,
+    trusted_root: x509.Certificate,
+    now: datetime | None,
+    kind: type[SignedT],
+    what: str,
+    error: type[NetworkMapVerificationError],
+) -> SignedT:
+    """`data` decoded as `kind`, once the network-map certificate's signature over it checks."""
+    chain = _read_chain(chain_pem, CertRole.NETWORK_MAP, what, error)
+    _check_chain(chain, trusted_root, now, what, error)
+    _check_signature(chain, data, signature, what, error)
+    try:
+        return decode(data, kind)
+    except DecodingError as exc:
+        raise error(f"{what} signed are not a canonical {kind.__name__} encoding: {exc}") from exc

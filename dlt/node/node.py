@@ -72,7 +72,7 @@ class Node:
             load_cordapp(package)
         self.db = Database(database_url)
         keys = KeyManagementService(key_directory)
-        keys.add(legal_key)
+        keys.add(legal_key, store=False)
         party = Party(name=name, owning_key=legal_key.public_key)
         identities = IdentityService([party])
         self.info = NodeInfo(legal_identity=party, addresses=tuple(addresses))

@@ -24,7 +24,7 @@ from dlt.flows.library.notary_client import NotaryClientSettings
 from dlt.identity import Party, X500Name
 from dlt.messaging.in_memory import Fault, InMemoryNetwork
 from dlt.node.node import Node
-from dlt.node.node_info import NetworkParameters, NotaryInfo
+from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
 from dlt.node.services import utc_now
 from dlt.vault.database import sqlite_url
 
@@ -105,9 +105,7 @@ class MockNode:
         self.node = node
         await node.start()
 
-    def info_for_map(self) -> Any:
-        from dlt.node.node_info import NodeInfo
-
+    def info_for_map(self) -> NodeInfo:
         return NodeInfo(legal_identity=self.party)
 
     async def stop(self) -> None:

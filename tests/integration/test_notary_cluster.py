@@ -229,7 +229,7 @@ async def test_replicas_and_clients_report_notary_metrics(tmp_path):
         assert total("dlt_notary_commit_seconds_count") >= 3
         client = alice.node.metrics.registry
         assert client.get_sample_value("dlt_notarisation_seconds_count") == 1
-        assert client.get_sample_value("dlt_notarisation_retries_total") >= 0
+        assert client.get_sample_value("dlt_notarisation_retries_total") is not None
     finally:
         await network.stop()
 
