@@ -43,17 +43,17 @@ class TransactionBuilder:
     def add_output_state(
         self,
         state: ContractState,
-        contract: str | None = None,
         *,
         notary: Party | None = None,
         encumbrance: int | None = None,
         constraint: AttachmentConstraint | None = None,
     ) -> Self:
-        """Add an output; contract defaults to the state class's `contract_name`."""
-        contract = contract or type(state).contract_name
+        """Add an output under the contract its type belongs to (its `contract_name`)."""
+        contract = type(state).contract_name
         if contract is None:
             raise TransactionBuildError(
-                f"{type(state).__name__} names no contract; pass contract= or set contract_name"
+                f"{type(state).__name__} declares no contract; set contract_name on the state "
+                "class to the contract it belongs to"
             )
         notary = notary or self.notary
         if notary is None:

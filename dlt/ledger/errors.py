@@ -42,6 +42,10 @@ class ContractRejectedError(TransactionVerificationError):
         self.reason = reason
 
 
+class ContractBindingError(TransactionVerificationError):
+    """A state is labelled with a contract other than the one its type belongs to."""
+
+
 class NotaryMismatchError(TransactionVerificationError):
     """Inputs, references or outputs name a different notary than the transaction."""
 

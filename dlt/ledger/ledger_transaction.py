@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from dlt.crypto import SecureHash
+from dlt.encoding import EncodingError, type_name_of
 from dlt.identity import Party
 from dlt.ledger.attachments import Attachment
 from dlt.ledger.commands import CommandData, CommandWithParties
@@ -22,6 +23,7 @@ from dlt.ledger.contracts import (
 )
 from dlt.ledger.errors import (
     ConstraintError,
+    ContractBindingError,
     ContractCodeMismatchError,
     ContractRejectedError,
     EncumbranceError,
@@ -89,6 +91,7 @@ class LedgerTransaction:
 
     def verify(self) -> None:
         """Check the platform rules, then run every involved contract's `verify`."""
+        self._check_contract_binding()
         if is_notary_change(self):
             self._check_input_notaries()
             verify_notary_change(self)
@@ -106,6 +109,18 @@ class LedgerTransaction:
             yield f"input {sar.ref}", sar.state
         for index, state in enumerate(self.outputs):
             yield f"output {index}", state
+
+    def _check_contract_binding(self) -> None:
+        """Every state, references included, is labelled with the contract its type belongs
+        to, so no contract can be bypassed by naming a more lenient one."""
+        labelled = [
+            *self._all_states(),
+            *((f"reference {s.ref}", s.state) for s in self.references),
+        ]
+        for label, state in labelled:
+            problem = contract_binding_problem(state)
+            if problem is not None:
+                raise ContractBindingError(self.id, f"{label} {problem}")
 
     def _contract_names(self) -> set[str]:
         return {state.contract for _, state in self._all_states()}
@@ -201,3 +216,24 @@ class LedgerTransaction:
             raise ContractRejectedError(
                 self.id, name, f"contract code failed with {type(exc).__name__}: {exc}"
             ) from exc
+
+
+def contract_binding_problem(state: TransactionState) -> str | None:
+    """Why `state` is not labelled with the contract its type belongs to, or None if it is."""
+    kind = type(state.data)
+    try:
+        type_name = type_name_of(kind)
+    except EncodingError:
+        type_name = kind.__qualname__
+    declared = kind.contract_name
+    if declared is None:
+        return (
+            f"is a {type_name}, whose type declares no contract; a state type must name the "
+            "contract it belongs to (contract_name)"
+        )
+    if state.contract != declared:
+        return (
+            f"is a {type_name} labelled with contract {state.contract}, but {type_name} "
+            f"belongs to contract {declared}; a state is verified only by its own contract"
+        )
+    return None

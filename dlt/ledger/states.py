@@ -23,8 +23,10 @@ class LedgerModel(BaseModel):
 class ContractState(LedgerModel):
     """A fact shared by its participants. Subclasses register with `@serializable(name)`.
 
-    `contract_name` names the contract that governs states of this class; the transaction
-    builder uses it when a caller does not name one.
+    `contract_name` names the one contract a state of this class belongs to (Corda's
+    `@BelongsToContract`): a transaction that labels the state with any other contract is
+    invalid, or a party could create someone else's asset under a contract that does not
+    ask for its issuer's signature.
     """
 
     contract_name: ClassVar[str | None] = None

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from dlt.crypto import Ed25519PrivateKey
+from dlt.encoding import serializable
+from dlt.identity import AbstractParty, Party
 from dlt.ledger import (
     ConstraintError,
+    ContractBindingError,
     ContractCodeMismatchError,
     ContractRejectedError,
+    ContractState,
     EncumbranceError,
     HashAttachmentConstraint,
     NotaryMismatchError,
     SignatureAttachmentConstraint,
+    SignedTransaction,
     TransactionBuilder,
     TransactionBuildError,
     TransactionResolutionError,
+    UnknownContractError,
+    WireTransaction,
     cordapp_attachment,
 )
 from dlt.testing import test_identity
@@ -131,7 +140,6 @@ def test_signature_constraint_refuses_unsigned_code(ledger):
 
 
 def test_transaction_without_the_installed_contract_code_is_refused(ledger):
-    from dlt.ledger import SignedTransaction, WireTransaction
 
     built = TransactionBuilder(notary=NOTARY.party)
     built.add_output_state(tokens(5))
@@ -148,10 +156,81 @@ def test_transaction_without_the_installed_contract_code_is_refused(ledger):
         SignedTransaction(stripped).sign(ISSUER.key).verify(ledger)
 
 
+@serializable("test.platform.OrphanState")
+class OrphanState(ContractState):
+    """A state of a contract no CorDapp installs."""
+
+    contract_name: ClassVar[str | None] = "nobody.Contract"
+
+    holder: Party
+
+    @property
+    def participants(self) -> tuple[AbstractParty, ...]:
+        return (self.holder,)
+
+
+@serializable("test.platform.UnboundState")
+class UnboundState(ContractState):
+    """A state whose type forgot to say which contract it belongs to."""
+
+    holder: Party
+
+    @property
+    def participants(self) -> tuple[AbstractParty, ...]:
+        return (self.holder,)
+
+
 def test_unknown_contract_is_refused_with_advice_to_install_it(ledger):
     builder = TransactionBuilder(notary=NOTARY.party)
-    with pytest.raises(Exception, match="not installed"):
-        builder.add_output_state(tokens(5), contract="nobody.Contract")
+    with pytest.raises(UnknownContractError, match="not installed"):
+        builder.add_output_state(OrphanState(holder=ALICE.party))
+
+
+def test_a_state_type_that_declares_no_contract_cannot_be_added(ledger):
+    builder = TransactionBuilder(notary=NOTARY.party)
+    with pytest.raises(TransactionBuildError, match="UnboundState declares no contract"):
+        builder.add_output_state(UnboundState(holder=ALICE.party))
+
+
+def test_a_state_type_that_declares_no_contract_is_refused_on_verification(ledger):
+    built = TransactionBuilder(notary=NOTARY.party)
+    built.add_output_state(tokens(5))
+    built.add_command(TokenIssue(), ISSUER.public_key)
+    wtx = built.to_wire_transaction()
+    unbound = wtx.outputs[0].model_copy(update={"data": UnboundState(holder=ALICE.party)})
+    forged = WireTransaction.create(
+        outputs=[unbound],
+        commands=wtx.commands,
+        attachments=wtx.attachments,
+        notary=wtx.notary,
+        privacy_salt=wtx.privacy_salt,
+    )
+
+    with pytest.raises(ContractBindingError, match="declares no contract"):
+        SignedTransaction(forged).sign(ISSUER.key).verify(ledger)
+
+
+def test_a_state_labelled_with_another_contract_is_refused_on_verification(ledger):
+    built = TransactionBuilder(notary=NOTARY.party)
+    built.add_output_state(tokens(5))
+    built.add_command(TokenIssue(), ISSUER.public_key)
+    wtx = built.to_wire_transaction()
+    relabelled = wtx.outputs[0].model_copy(update={"contract": "nobody.Contract"})
+    forged = WireTransaction.create(
+        outputs=[relabelled],
+        commands=wtx.commands,
+        attachments=wtx.attachments,
+        notary=wtx.notary,
+        privacy_salt=wtx.privacy_salt,
+    )
+
+    with pytest.raises(ContractBindingError) as refused:
+        SignedTransaction(forged).sign(ISSUER.key).verify(ledger)
+
+    assert "output 0 is a test.TokenState labelled with contract nobody.Contract" in str(
+        refused.value
+    )
+    assert "belongs to contract test.TokenContract" in str(refused.value)
 
 
 def test_unknown_input_cannot_be_resolved(ledger):
