@@ -14,7 +14,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 MAX_EARLY_MESSAGES = 10_000
 """Messages held for sessions not open yet; kept well below the AMQP prefetch (65,535)."""
+
+MAX_EARLY_MESSAGES_PER_SENDER = 1_000
+"""So one peer flooding messages for sessions that do not exist cannot crowd out the rest."""
 
 
 class NodeCrashedError(BaseException):
@@ -108,10 +111,13 @@ class FlowEngine:
         self.on_crash: Callable[[], object] | None = None
         """Called when a crash hook stops a flow (MockNetwork then stops the whole node)."""
         self._running: dict[str, _Running] = {}
-        self._early: dict[tuple[X500Name, str], list[tuple[SessionMessage, InboundMessage]]] = (
+        self._early: dict[tuple[str, str], list[tuple[SessionMessage, InboundMessage]]] = (
             defaultdict(list)
         )
+        """By (flow id, session id): a responder's flow id is derived from its sender, so one
+        peer's early messages never reach a session with another."""
         self._early_count = 0
+        self._early_by_sender: Counter[X500Name] = Counter()
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -305,7 +311,7 @@ class FlowEngine:
                 storage.mark_seen(session, str(message.sender), [message.message_id])
 
         await fiber.commit(None, finish)
-        for message in leftovers:
+        for message in [*leftovers, *self._forget_early(fiber.flow_id)]:
             await message.ack()
         self._retire(running, succeeded=error is None)
 
@@ -419,6 +425,7 @@ class FlowEngine:
                 inbound.sender,
                 exc,
             )
+            self.metrics.messages_dropped.labels("undecodable").inc()
             await inbound.ack()
             return
         self.metrics.messages_received.inc()
@@ -437,7 +444,9 @@ class FlowEngine:
         if running is not None:
             state = running.fiber.sessions.get(message.session_id)
             if state is not None:
-                if message.kind is SessionMessageKind.INIT or not state.accept(message, inbound):
+                if message.kind is SessionMessageKind.INIT or not self._deliver(
+                    state, message, inbound
+                ):
                     await inbound.ack()
                 return
         if message.kind is SessionMessageKind.INIT and running is None:
@@ -454,20 +463,59 @@ class FlowEngine:
             if record is not None and record.status.finished:
                 await inbound.ack()
                 return
-        if self._early_count >= MAX_EARLY_MESSAGES:
+        sender = inbound.sender
+        if (
+            self._early_count >= MAX_EARLY_MESSAGES
+            or self._early_by_sender[sender] >= MAX_EARLY_MESSAGES_PER_SENDER
+        ):
             log.warning("too many early messages; dropping %s for redelivery", message.message_id)
             return
-        self._early[(inbound.sender, message.session_id)].append((message, inbound))
+        self._early[(flow_id, message.session_id)].append((message, inbound))
         self._early_count += 1
+        self._early_by_sender[sender] += 1
 
-    def deliver_early(self, sender: X500Name, state: SessionState) -> list[InboundMessage]:
-        """Hand messages that arrived before their session existed to it; returns duplicates."""
-        duplicates = []
-        for message, inbound in self._early.pop((sender, state.session_id), []):
+    def _forget_early(self, flow_id: str) -> list[InboundMessage]:
+        """Messages held for sessions a finished flow never opened: nothing will read them."""
+        forgotten = []
+        for key in [key for key in self._early if key[0] == flow_id]:
+            for _, inbound in self._early.pop(key):
+                self._early_count -= 1
+                self._uncount_early(inbound.sender)
+                forgotten.append(inbound)
+        return forgotten
+
+    def _uncount_early(self, sender: X500Name) -> None:
+        self._early_by_sender[sender] -= 1
+        if self._early_by_sender[sender] <= 0:
+            del self._early_by_sender[sender]
+
+    def _deliver(
+        self, state: SessionState, message: SessionMessage, inbound: InboundMessage
+    ) -> bool:
+        """Hand a message to its session if the session's counterparty sent it; False when it
+        is to be acknowledged and dropped (a duplicate, or from anyone else)."""
+        if inbound.sender != state.counterparty.name:
+            log.warning(
+                "dropping message %s for session %s: sent by %s, not by the counterparty %s",
+                message.message_id,
+                state.session_id,
+                inbound.sender,
+                state.counterparty.name,
+            )
+            self.metrics.messages_dropped.labels("foreign_sender").inc()
+            return False
+        return state.accept(message, inbound)
+
+    def deliver_early(self, flow_id: str, state: SessionState) -> list[InboundMessage]:
+        """Hand messages that arrived before their session existed to it; returns those to
+        acknowledge and drop (duplicates, and any not sent by the session's counterparty)."""
+        dropped = []
+        for message, inbound in self._early.pop((flow_id, state.session_id), []):
             self._early_count -= 1
-            if not state.accept(message, inbound):
-                duplicates.append(inbound)
-        return duplicates
+            self._uncount_early(inbound.sender)
+            if not self._deliver(state, message, inbound):
+                dropped.append(inbound)
+        return dropped
 
     async def _create_responder(
         self, flow_id: str, message: SessionMessage, inbound: InboundMessage
@@ -534,5 +582,5 @@ class FlowEngine:
             return self._bind(responder(session=fiber.attach_responder_session(state)), fiber)
 
         self._launch(flow_id, journal, build)
-        for duplicate in self.deliver_early(sender, state):
-            await duplicate.ack()
+        for dropped in self.deliver_early(flow_id, state):
+            await dropped.ack()

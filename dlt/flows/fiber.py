@@ -52,7 +52,7 @@ class FiberHost(Protocol):
 
     async def publish(self, recipient: X500Name, message: SessionMessage) -> None: ...
 
-    def deliver_early(self, sender: X500Name, state: SessionState) -> list[InboundMessage]: ...
+    def deliver_early(self, flow_id: str, state: SessionState) -> list[InboundMessage]: ...
 
 
 @dataclass(eq=False)
@@ -82,7 +82,9 @@ class SessionState:
         self.reset()
 
     def accept(self, message: SessionMessage, inbound: InboundMessage) -> bool:
-        """Hold a message until received; False for a duplicate or stale one (caller acks)."""
+        """Hold a message until received; False for a duplicate or stale one (caller acks).
+
+        The engine calls this only for messages the session's counterparty sent."""
         if message.seq < self.recv_seq or message.seq in self.inbox:
             return False
         self.inbox[message.seq] = (message, inbound)
@@ -242,8 +244,8 @@ class Fiber:
                 protocol_version=type(flow).protocol_version,
             )
             self.sessions[session_id] = state
-            for duplicate in self.host.deliver_early(party.name, state):
-                asyncio.get_running_loop().create_task(duplicate.ack())
+            for dropped in self.host.deliver_early(self.flow_id, state):
+                asyncio.get_running_loop().create_task(dropped.ack())
         return FlowSession(self, state)
 
     def attach_responder_session(self, state: SessionState) -> FlowSession:

@@ -54,6 +54,12 @@ class NodeMetrics:
         self.messages_received = Counter(
             "dlt_p2p_messages_received", "Session messages delivered", registry=self.registry
         )
+        self.messages_dropped = Counter(
+            "dlt_p2p_messages_dropped",
+            "Session messages dropped unread: undecodable, or not from the session's counterparty",
+            ["reason"],
+            registry=self.registry,
+        )
         self.send_latency = Histogram(
             "dlt_p2p_send_seconds",
             "Time to hand one message to the transport (broker confirm included)",
