@@ -21,7 +21,7 @@ from dlt.flows.library.notary_protocol import (
     NotaryException,
     TransactionInvalid,
     WrongNotary,
-    sign_conflict,
+    sign_refusal,
     verify_request_signature,
 )
 from dlt.identity import Party
@@ -118,8 +118,9 @@ class NotaryReplica:
     ) -> NotarisationResult:
         """Notarise, or say why not.
 
-        Returns signatures, a signed conflict, or another `NotaryError`. Raises only when the
-        replica itself failed (its database, say); the request may then be sent again.
+        Returns signatures, or a refusal (a conflict or another `NotaryError`) signed with the
+        replica's key. Raises only when the replica itself failed (its database, say); the
+        request may then be sent again.
         """
         try:
             verify_request_signature(request, request_signature)
@@ -128,7 +129,7 @@ class NotaryReplica:
             self._check_matches_request(request, claim)
             uniqueness = _uniqueness_request(request, claim)
         except NotaryException as refused:
-            return refused.error
+            return sign_refusal(self.key, request.tx_id, refused.error)
         finally:
             self.metrics.notary_requests.inc()
         began = time.monotonic()
@@ -140,8 +141,7 @@ class NotaryReplica:
             return NotarisationResponse(signatures=(signature,))
         if isinstance(result, Conflict):
             self.metrics.notary_conflicts.inc()
-            return sign_conflict(self.key, result)
-        return result
+        return sign_refusal(self.key, request.tx_id, result)
 
     async def _claim(self, request: NotarisationRequest, payload: NotarisationPayload) -> _Claim:
         if payload.tx_id != request.tx_id:

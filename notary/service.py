@@ -5,6 +5,7 @@ from __future__ import annotations
 from dlt.flows.api import FlowLogic, FlowSession
 from dlt.flows.errors import FlowException
 from dlt.flows.library.notary_client import NotaryClientFlow, NotarySubmission
+from dlt.flows.library.notary_protocol import NotarisationResult
 from dlt.flows.library.transactions import ResolveTransactionsFlow
 from dlt.flows.registry import responder
 from dlt.identity import Party
@@ -41,22 +42,27 @@ def install_notary_service(
     return replica
 
 
+async def answer_submission(
+    flow: FlowLogic[None], session: FlowSession, submission: NotarySubmission
+) -> NotarisationResult:
+    """What this node's replica answers `submission`, received on `session`; a validating
+    replica first fetches and checks the back-chain through that session."""
+    replica = flow.services.extensions.get(NOTARY_EXTENSION)
+    if not isinstance(replica, NotaryReplica):
+        raise FlowException(f"{flow.our_identity.name} is not a notary")
+    if submission.payload.signed is not None and replica.validating:
+        flow.step("Resolving the back-chain")
+        await flow.sub_flow(ResolveTransactionsFlow(session=session, stx=submission.payload.signed))
+    flow.step("Committing the inputs")
+    return await replica.process(submission.request, submission.payload, submission.signature)
+
+
 @responder(NotaryClientFlow)
 class NotaryServiceFlow(FlowLogic[None]):
-    """Check a notarisation request and answer with signatures, signed conflict or refusal."""
+    """Check a notarisation request and answer with signatures or a signed refusal."""
 
     session: FlowSession
 
     async def call(self) -> None:
-        replica = self.services.extensions.get(NOTARY_EXTENSION)
-        if not isinstance(replica, NotaryReplica):
-            raise FlowException(f"{self.our_identity.name} is not a notary")
         submission = await self.session.receive(NotarySubmission)
-        if submission.payload.signed is not None and replica.validating:
-            self.step("Resolving the back-chain")
-            await self.sub_flow(
-                ResolveTransactionsFlow(session=self.session, stx=submission.payload.signed)
-            )
-        self.step("Committing the inputs")
-        answer = await replica.process(submission.request, submission.payload, submission.signature)
-        await self.session.send(answer)
+        await self.session.send(await answer_submission(self, self.session, submission))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import tempfile
 from pathlib import Path
 
@@ -170,7 +171,7 @@ async def test_a_replica_restarted_keeps_its_consumed_state_table(tmp_path):
 
 
 async def race_two_spends(base: Path, delays: list[float], equivocating: int | None) -> list[bool]:
-    faults = {equivocating: "equivocating"} if equivocating is not None else {}
+    faults = {equivocating: "equivocate"} if equivocating is not None else {}
     network, cluster, issuer, alice, bob = await cluster_network(
         base,
         faults=faults,
@@ -257,5 +258,31 @@ async def test_a_validating_cluster_resolves_the_back_chain_from_the_client(tmp_
             and node.services.db.read_sync(lambda s: load_transaction(s, ref.txhash)) is not None
         ]
         assert len(resolved) >= 3, "each signing replica fetched and checked the back-chain"
+    finally:
+        await network.stop()
+
+
+@pytest.mark.parametrize("injector", range(4))
+async def test_a_replica_writing_into_its_siblings_sessions_changes_no_outcome(tmp_path, injector):
+    """Six notarisations per position of the injector, 24 in all, in a random mix of honest
+    spends and double spends: each ends exactly as it would with an honest cluster."""
+    network, _cluster, issuer, alice, bob = await cluster_network(
+        tmp_path, faults={injector: "inject"}
+    )
+    choices = random.Random(injector)
+    try:
+        for _ in range(6):
+            ref = await issued_to(issuer, alice)
+            await network.settle(timeout=20)
+            moved = await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name), timeout=30)
+            moved.verify_signatures()
+            if choices.random() < 0.5:
+                with pytest.raises(NotaryException, match=f"consumed by transaction {moved.id}"):
+                    await alice.run(DoubleSpendFlow(ref=ref, new_owner=issuer.name), timeout=30)
+        registry = alice.node.metrics.registry
+        injected = registry.get_sample_value(
+            "dlt_p2p_messages_dropped_total", {"reason": "foreign_sender"}
+        )
+        assert injected, "the injector's messages reached the client and were dropped"
     finally:
         await network.stop()

@@ -25,13 +25,15 @@ from dlt.flows.api import FlowLogic, FlowSession
 from dlt.flows.errors import FlowException
 from dlt.flows.library.notary_protocol import (
     Conflict,
+    ConsumedStateKind,
     NotarisationPayload,
     NotarisationRequest,
     NotarisationRequestSignature,
     NotarisationResponse,
     NotaryError,
     NotaryException,
-    SignedConflict,
+    SignedRefusal,
+    StateConsumptionDetails,
 )
 from dlt.flows.library.transactions import ChainVendor, FetchRequest
 from dlt.flows.registry import flow
@@ -40,6 +42,7 @@ from dlt.ledger import (
     InvalidTransactionSignatureError,
     SignedTransaction,
     TransactionSignature,
+    WireTransaction,
     notary_view,
 )
 from dlt.ledger.states import LedgerModel
@@ -90,21 +93,24 @@ def needs_notarisation(stx: SignedTransaction) -> bool:
 
 @dataclass
 class _Tally:
-    """What the replicas said; only verified signatures and evidence count."""
+    """What the replicas said. Only verified signatures and signed refusals count, and each
+    replica counts once, whichever session it answered on and however often."""
 
-    tx_id: SecureHash
+    tx: WireTransaction
     info: NotaryInfo
     signatures: dict[PublicKey, TransactionSignature] = field(default_factory=dict)
-    conflict_reports: dict[tuple[str, SecureHash], list[SignedConflict]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    refusals: dict[str, list[NotaryError]] = field(default_factory=lambda: defaultdict(list))
+    refusals: dict[Party, NotaryError] = field(default_factory=dict)
+    """The first valid refusal of each replica."""
     answered: set[Party] = field(default_factory=set)
     faulty: dict[Party, str] = field(default_factory=dict)
 
     @property
+    def tx_id(self) -> SecureHash:
+        return self.tx.id
+
+    @property
     def threshold(self) -> int:
-        """Matching reports that cannot all come from faulty replicas: f+1."""
+        """Distinct replicas whose matching refusals cannot all be faulty: f+1."""
         return self.info.fault_tolerance + 1
 
     @property
@@ -115,16 +121,8 @@ class _Tally:
         self.answered.add(replica)
         if isinstance(answer, NotarisationResponse):
             self._signatures(replica, answer)
-        elif isinstance(answer, SignedConflict):
-            try:
-                conflict = answer.verify(replica)
-            except InvalidSignatureError as exc:
-                self.faulty[replica] = str(exc)
-                return
-            for ref, details in conflict.consumed.items():
-                self.conflict_reports[(ref, details.consuming_tx_id)].append(answer)
-        elif isinstance(answer, NotaryError):
-            self.refusals[type(answer).__name__].append(answer)
+        elif isinstance(answer, SignedRefusal):
+            self._refusal(replica, answer)
         elif isinstance(answer, FlowException):
             self.faulty[replica] = str(answer)
         else:
@@ -142,17 +140,66 @@ class _Tally:
                 return
             self.signatures[signature.by] = signature
 
+    def _refusal(self, replica: Party, signed: SignedRefusal) -> None:
+        try:
+            error = signed.verify(replica, self.tx_id)
+        except InvalidSignatureError as exc:
+            self.faulty[replica] = str(exc)
+            return
+        if isinstance(error, Conflict):
+            irrelevant = _irrelevant_conflict(self.tx, error)
+            if irrelevant is not None:
+                self.faulty[replica] = irrelevant
+                return
+        self.refusals.setdefault(replica, error)
+
     def proven_conflict(self) -> Conflict | None:
-        for reports in self.conflict_reports.values():
-            if len({report.by for report in reports}) >= self.threshold:
-                return reports[0].conflict
-        return None
+        """The conflicts f+1 distinct replicas agree on, state by state and consumer by
+        consumer; a claim fewer replicas make may be a lie and is left out."""
+        votes: dict[tuple[str, SecureHash], set[Party]] = defaultdict(set)
+        details: dict[tuple[str, SecureHash], StateConsumptionDetails] = {}
+        for replica, error in self.refusals.items():
+            if isinstance(error, Conflict):
+                for ref, consumption in error.consumed.items():
+                    votes[(ref, consumption.consuming_tx_id)].add(replica)
+                    details[(ref, consumption.consuming_tx_id)] = consumption
+        proven = {
+            ref: details[(ref, consumer)]
+            for (ref, consumer), replicas in sorted(votes.items())
+            if len(replicas) >= self.threshold
+        }
+        return Conflict(tx_id=self.tx_id, consumed=proven) if proven else None
 
     def proven_refusal(self) -> NotaryError | None:
-        for errors in self.refusals.values():
+        """A refusal of one kind that f+1 distinct replicas made."""
+        by_kind: dict[str, list[NotaryError]] = defaultdict(list)
+        for error in self.refusals.values():
+            if not isinstance(error, Conflict):
+                by_kind[type(error).__name__].append(error)
+        for errors in by_kind.values():
             if len(errors) >= self.threshold:
                 return errors[0]
         return None
+
+
+def _irrelevant_conflict(tx: WireTransaction, conflict: Conflict) -> str | None:
+    """Why `conflict` proves nothing about `tx`, or None: it must name only inputs and
+    references of `tx`, each consumed by a transaction other than `tx`."""
+    used = {ref: ConsumedStateKind.INPUT for ref in tx.inputs}
+    used.update({ref: ConsumedStateKind.REFERENCE for ref in tx.references})
+    for ref, details in conflict.consumed_states.items():
+        kind = used.get(ref)
+        if kind is None:
+            return f"reported a conflict on {ref}, which transaction {tx.id} does not use"
+        if details.kind is not kind:
+            uses = "an input" if kind is ConsumedStateKind.INPUT else "a reference"
+            return (
+                f"reported a conflict on {ref} as a {details.kind.value}, but transaction "
+                f"{tx.id} uses it as {uses}"
+            )
+        if details.consuming_tx_id == tx.id:
+            return f"reported transaction {tx.id} as conflicting with itself over {ref}"
+    return None
 
 
 @flow("dlt.NotaryClient", initiating=True)
@@ -177,7 +224,7 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
         submission = self._submission(info)
         vendor = ChainVendor(self.stx) if info.validating else None
         order = self._random_order(list(info.replica_parties))
-        tally = _Tally(self.stx.id, info)
+        tally = _Tally(self.stx.tx, info)
         open_sessions: list[FlowSession] = []
         replica_of: dict[str, Party] = {}
         contacted: set[Party] = set()

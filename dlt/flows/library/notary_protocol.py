@@ -13,7 +13,7 @@ from abc import abstractmethod
 from datetime import datetime
 from typing import Self
 
-from pydantic import field_validator, model_validator
+from pydantic import SerializeAsAny, field_validator, model_validator
 
 from dlt import PLATFORM_VERSION
 from dlt.crypto import InvalidSignatureError, PrivateKey, PublicKey, SecureHash
@@ -273,41 +273,68 @@ class General(NotaryError):  # noqa: N818 - data, not an exception
         return f"the notary could not process the request: {self.message}"
 
 
-@serializable("notary.SignedConflict")
-class SignedConflict(LedgerModel):
-    """A conflict signed by the replica that found it: evidence a client can check and show."""
+@serializable("notary.Refusal")
+class Refusal(LedgerModel):
+    """What a replica signs when it refuses: which transaction, and why."""
 
-    conflict: Conflict
+    tx_id: SecureHash
+    error: SerializeAsAny[NotaryError]
+
+    @model_validator(mode="after")
+    def _conflict_is_about_this_transaction(self) -> Self:
+        if isinstance(self.error, Conflict) and self.error.tx_id != self.tx_id:
+            raise ValueError(
+                f"a refusal of transaction {self.tx_id} carries a conflict about "
+                f"transaction {self.error.tx_id}"
+            )
+        return self
+
+
+@serializable("notary.SignedRefusal")
+class SignedRefusal(LedgerModel):
+    """A refusal signed by the replica that made it: evidence a client can check and count.
+
+    Every refusal is signed, conflicts and the rest alike, so a client counts only what
+    replicas provably said, once per replica, and no one can speak for a replica."""
+
+    refusal: Refusal
     by: PublicKey
     signature: bytes
 
-    def verify(self, notary: Party | None = None) -> Conflict:
-        """The conflict, once its signature checks out (and is by `notary`'s key, if given).
+    @property
+    def error(self) -> NotaryError:
+        return self.refusal.error
 
-        Raises `InvalidSignatureError` otherwise: such a report proves nothing.
-        """
-        if notary is not None and self.by not in notary.owning_key.leaf_keys:
+    def verify(self, replica: Party | None = None, tx_id: SecureHash | None = None) -> NotaryError:
+        """The refusal's error, once its signature checks out, is by `replica`'s key and is
+        about transaction `tx_id` (each if given). Raises `InvalidSignatureError` otherwise:
+        such a refusal proves nothing."""
+        about = self.refusal.tx_id
+        if tx_id is not None and about != tx_id:
             raise InvalidSignatureError(
-                f"the conflict report for transaction {self.conflict.tx_id} is signed by "
-                f"{self.by!r}, which is not a key of notary {notary}"
+                f"the refusal is about transaction {about}, not the transaction {tx_id} asked for"
             )
-        if not self.by.is_valid(self.signature, encode(self.conflict)):
+        if replica is not None and self.by not in replica.owning_key.leaf_keys:
             raise InvalidSignatureError(
-                f"the conflict report for transaction {self.conflict.tx_id} does not carry "
-                f"a valid signature by {self.by!r}"
+                f"the refusal of transaction {about} is signed by {self.by!r}, which is not a "
+                f"key of notary {replica}"
             )
-        return self.conflict
+        if not self.by.is_valid(self.signature, encode(self.refusal)):
+            raise InvalidSignatureError(
+                f"the refusal of transaction {about} does not carry a valid signature by "
+                f"{self.by!r}"
+            )
+        return self.refusal.error
 
 
-def sign_conflict(key: PrivateKey, conflict: Conflict) -> SignedConflict:
-    """Sign `conflict` so the client holds evidence of the double spend."""
-    return SignedConflict(
-        conflict=conflict, by=key.public_key, signature=key.sign(encode(conflict))
-    )
+def sign_refusal(key: PrivateKey, tx_id: SecureHash, error: NotaryError) -> SignedRefusal:
+    """Sign the refusal of `tx_id` for `error` with a replica's key."""
+    refusal = Refusal(tx_id=tx_id, error=error)
+    return SignedRefusal(refusal=refusal, by=key.public_key, signature=key.sign(encode(refusal)))
 
 
-NotarisationResult = NotarisationResponse | SignedConflict | NotaryError
-"""What a replica answers: signatures, signed conflict evidence, or another refusal."""
+NotarisationResult = NotarisationResponse | SignedRefusal
+"""What a replica answers: its signatures, or its signed refusal (a conflict among them)."""
 
 
 class NotaryException(FlowException):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 
@@ -17,27 +16,29 @@ from dlt.flows.library.notary_protocol import (
     NotarisationRequest,
     NotarisationResponse,
     NotaryException,
+    Refusal,
     RequestSignatureInvalid,
-    SignedConflict,
+    SignedRefusal,
     StateConsumptionDetails,
     TimeWindowInvalid,
     TransactionInvalid,
     WrongNotary,
-    sign_conflict,
+    sign_refusal,
     sign_request,
     verify_request_signature,
 )
-from dlt.ledger import SignedTransaction, TimeWindow, notary_view, sign_transaction_id
+from dlt.ledger import SignedTransaction, notary_view, sign_transaction_id
 from fixtures.ledger import ALICE, BOB, NOTARY
 
 from .support import NOW, WITHIN_AN_HOUR, make_tx, state, submission
 
 CONSUMER = SecureHash.sha256(b"the transaction that got there first")
+REFUSED = SecureHash.sha256(b"refused")
 
 
 def conflict(kind: ConsumedStateKind = ConsumedStateKind.INPUT) -> Conflict:
     return Conflict(
-        tx_id=SecureHash.sha256(b"refused"),
+        tx_id=REFUSED,
         consumed={
             str(state(1)): StateConsumptionDetails(consuming_tx_id=CONSUMER, kind=kind),
         },
@@ -56,7 +57,8 @@ MESSAGES: dict[str, Callable[[], object]] = {
     "response": lambda: NotarisationResponse(
         signatures=(sign_transaction_id(NOTARY.key, SecureHash.sha256(b"tx")),)
     ),
-    "signed conflict": lambda: sign_conflict(NOTARY.key, conflict()),
+    "signed conflict": lambda: sign_refusal(NOTARY.key, REFUSED, conflict()),
+    "signed refusal": lambda: sign_refusal(NOTARY.key, REFUSED, General(message="disk full")),
     "time window invalid": lambda: TimeWindowInvalid(current_time=NOW, window=WITHIN_AN_HOUR),
     "transaction invalid": lambda: TransactionInvalid(reason="inputs hidden"),
     "request signature invalid": lambda: RequestSignatureInvalid(reason="wrong key"),
@@ -117,15 +119,17 @@ def test_a_request_altered_after_signing_is_refused():
 
 
 def test_a_signed_conflict_verifies_against_the_notary_that_signed_it():
-    evidence = decode(encode(sign_conflict(NOTARY.key, conflict())), SignedConflict)
+    evidence = decode(encode(sign_refusal(NOTARY.key, REFUSED, conflict())), SignedRefusal)
 
-    assert evidence.verify(NOTARY.party) == conflict()
+    assert evidence.verify(NOTARY.party, REFUSED) == conflict()
 
 
 def test_a_conflict_altered_after_signing_does_not_verify():
-    evidence = sign_conflict(NOTARY.key, conflict())
-    forged = SignedConflict(
-        conflict=conflict(ConsumedStateKind.REFERENCE), by=evidence.by, signature=evidence.signature
+    evidence = sign_refusal(NOTARY.key, REFUSED, conflict())
+    forged = SignedRefusal(
+        refusal=Refusal(tx_id=REFUSED, error=conflict(ConsumedStateKind.REFERENCE)),
+        by=evidence.by,
+        signature=evidence.signature,
     )
 
     with pytest.raises(InvalidSignatureError, match="valid signature"):
@@ -133,52 +137,19 @@ def test_a_conflict_altered_after_signing_does_not_verify():
 
 
 def test_a_conflict_signed_by_someone_other_than_the_notary_proves_nothing():
-    evidence = sign_conflict(BOB.key, conflict())
+    evidence = sign_refusal(BOB.key, REFUSED, conflict())
 
     with pytest.raises(InvalidSignatureError, match="not a key of notary"):
         evidence.verify(NOTARY.party)
 
 
-def test_a_conflict_names_each_consumed_state_and_its_consuming_transaction():
-    error = conflict()
+def test_a_refusal_of_another_transaction_proves_nothing_about_this_one():
+    evidence = sign_refusal(NOTARY.key, REFUSED, TransactionInvalid(reason="bad"))
 
-    message = str(NotaryException(error))
-
-    assert error.consumed_states == {
-        state(1): StateConsumptionDetails(consuming_tx_id=CONSUMER, kind=ConsumedStateKind.INPUT)
-    }
-    assert message.startswith("double spend:")
-    assert f"input {state(1)} was already consumed by transaction {CONSUMER}" in message
+    with pytest.raises(InvalidSignatureError, match="not the transaction"):
+        evidence.verify(NOTARY.party, CONSUMER)
 
 
-def test_a_conflicting_reference_tells_the_user_to_use_its_latest_version():
-    message = str(NotaryException(conflict(ConsumedStateKind.REFERENCE)))
-
-    assert f"reference {state(1)} was consumed by transaction {CONSUMER}" in message
-    assert "latest version" in message
-
-
-def test_a_conflict_must_key_states_by_their_reference():
-    details = StateConsumptionDetails(consuming_tx_id=CONSUMER, kind=ConsumedStateKind.INPUT)
-
-    with pytest.raises(ValueError, match="TXHASH:INDEX"):
-        Conflict(tx_id=CONSUMER, consumed={"not a state": details})
-
-
-def test_a_closed_time_window_asks_for_a_later_window():
-    error = TimeWindowInvalid(current_time=NOW + timedelta(hours=1), window=WITHIN_AN_HOUR)
-
-    assert "rebuild the transaction with a later time window" in str(NotaryException(error))
-
-
-def test_an_early_request_is_told_when_to_retry():
-    window = TimeWindow.from_only(NOW + timedelta(minutes=5))
-    error = TimeWindowInvalid(current_time=NOW, window=window)
-
-    assert f"retry at or after {window.from_time.isoformat()}" in str(NotaryException(error))
-
-
-def test_wrong_notary_says_where_to_send_the_transaction():
-    error = WrongNotary(named=BOB.party, contacted=NOTARY.party)
-
-    assert f"send it to {BOB.party}" in str(NotaryException(error))
+def test_a_refusal_cannot_carry_a_conflict_about_another_transaction():
+    with pytest.raises(ValueError, match="carries a conflict about transaction"):
+        Refusal(tx_id=CONSUMER, error=conflict())

@@ -11,9 +11,10 @@ from dlt.flows.library.notary_protocol import (
     NotarisationPayload,
     NotarisationResponse,
     NotarisationResult,
+    NotaryError,
     NotaryException,
     RequestSignatureInvalid,
-    SignedConflict,
+    SignedRefusal,
     TimeWindowInvalid,
     TransactionInvalid,
     WrongNotary,
@@ -54,6 +55,12 @@ def notarise(replica: NotaryReplica, *sent: Submission) -> list[NotarisationResu
     return asyncio.run(send_all())
 
 
+def refused_with(result: NotarisationResult) -> NotaryError:
+    """The error of a refusal, which every replica signs with its own key."""
+    assert isinstance(result, SignedRefusal)
+    return result.verify(NOTARY.party, result.refusal.tx_id)
+
+
 def signed_by_replica(result: NotarisationResult, replica: NotaryReplica, tx_id) -> bool:
     assert isinstance(result, NotarisationResponse), result
     [signature] = result.signatures
@@ -83,8 +90,8 @@ def test_a_double_spend_returns_signed_evidence_naming_the_consuming_transaction
 
     [result] = notarise(replica, submission(double_spend))
 
-    assert isinstance(result, SignedConflict)
-    conflict = result.verify(NOTARY.party)
+    assert isinstance(result, SignedRefusal)
+    conflict = result.verify(NOTARY.party, double_spend.id)
     assert conflict.tx_id == double_spend.id
     assert conflict.consumed_states[state(1)].consuming_tx_id == first.id
     assert f"input {state(1)} was already consumed by transaction {first.id}" in str(
@@ -98,15 +105,15 @@ def test_a_transaction_referencing_a_consumed_state_is_refused(replica):
 
     [result] = notarise(replica, submission(make_tx([state(2)], references=[state(1)])))
 
-    assert isinstance(result, SignedConflict)
+    assert isinstance(result, SignedRefusal)
     assert result.verify(NOTARY.party).consumed_states[state(1)].consuming_tx_id == spender.id
 
 
 def test_a_transaction_outside_its_time_window_is_refused(replica):
     [result] = notarise(replica, submission(make_tx([state(1)], time_window=CLOSED_AN_HOUR_AGO)))
 
-    assert isinstance(result, TimeWindowInvalid)
-    assert result.window == CLOSED_AN_HOUR_AGO
+    assert isinstance(refused_with(result), TimeWindowInvalid)
+    assert refused_with(result).window == CLOSED_AN_HOUR_AGO
 
 
 def test_a_transaction_inside_its_time_window_is_signed(replica):
@@ -122,7 +129,7 @@ def test_a_transaction_naming_another_notary_is_refused(replica):
 
     [result] = notarise(replica, submission(tx))
 
-    assert result == WrongNotary(named=BOB.party, contacted=NOTARY.party)
+    assert refused_with(result) == WrongNotary(named=BOB.party, contacted=NOTARY.party)
 
 
 def test_a_filtered_transaction_hiding_an_input_is_refused(replica):
@@ -139,8 +146,8 @@ def test_a_filtered_transaction_hiding_an_input_is_refused(replica):
         replica, Submission(partial_request, sent.payload, sign_request(ALICE.key, partial_request))
     )
 
-    assert isinstance(result, TransactionInvalid)
-    assert "INPUTS is only partly revealed" in result.reason
+    assert isinstance(refused_with(result), TransactionInvalid)
+    assert "INPUTS is only partly revealed" in refused_with(result).reason
 
 
 def test_a_request_listing_other_inputs_than_the_transaction_is_refused(replica):
@@ -152,8 +159,8 @@ def test_a_request_listing_other_inputs_than_the_transaction_is_refused(replica)
         replica, Submission(other_inputs, sent.payload, sign_request(ALICE.key, other_inputs))
     )
 
-    assert isinstance(result, TransactionInvalid)
-    assert f"lists inputs [{state(2)}]" in result.reason
+    assert isinstance(refused_with(result), TransactionInvalid)
+    assert f"lists inputs [{state(2)}]" in refused_with(result).reason
 
 
 def test_a_payload_for_another_transaction_than_the_request_is_refused(replica):
@@ -161,8 +168,8 @@ def test_a_payload_for_another_transaction_than_the_request_is_refused(replica):
 
     [result] = notarise(replica, Submission(sent.request, other.payload, sent.signature))
 
-    assert isinstance(result, TransactionInvalid)
-    assert "the payload carries transaction" in result.reason
+    assert isinstance(refused_with(result), TransactionInvalid)
+    assert "the payload carries transaction" in refused_with(result).reason
 
 
 def test_a_request_not_signed_by_its_requester_is_refused_and_consumes_nothing(replica):
@@ -173,7 +180,7 @@ def test_a_request_not_signed_by_its_requester_is_refused_and_consumes_nothing(r
     [refused] = notarise(replica, forged)
     [honest] = notarise(replica, submission(make_tx([state(1)])))
 
-    assert isinstance(refused, RequestSignatureInvalid)
+    assert isinstance(refused_with(refused), RequestSignatureInvalid)
     assert isinstance(honest, NotarisationResponse)
 
 
@@ -182,8 +189,8 @@ def test_a_state_reference_beyond_any_real_output_index_is_refused(replica):
 
     [result] = notarise(replica, submission(make_tx([impossible])))
 
-    assert isinstance(result, TransactionInvalid)
-    assert "output index no transaction can have" in result.reason
+    assert isinstance(refused_with(result), TransactionInvalid)
+    assert "output index no transaction can have" in refused_with(result).reason
 
 
 def test_a_non_validating_replica_also_accepts_the_whole_transaction(replica):
@@ -238,7 +245,7 @@ def test_a_restarted_replica_remembers_what_was_consumed(open_database: OpenData
     )
     [result] = notarise(restarted, submission(make_tx([state(1)])))
 
-    assert isinstance(result, SignedConflict)
+    assert isinstance(result, SignedRefusal)
     assert result.verify(NOTARY.party).consumed_states[state(1)].consuming_tx_id == spender.id
 
 
@@ -304,8 +311,8 @@ def test_a_validating_replica_refuses_what_verification_rejects_and_consumes_not
 
     [result] = notarise(replica, validating_submission(stx))
 
-    assert isinstance(result, TransactionInvalid)
-    assert "contract said no" in result.reason
+    assert isinstance(refused_with(result), TransactionInvalid)
+    assert "contract said no" in refused_with(result).reason
     assert asyncio.run(provider.consuming_transactions([state(1)])) == {}
 
 
@@ -316,8 +323,8 @@ def test_a_validating_replica_refuses_a_transaction_missing_a_partys_signature(p
 
     [result] = notarise(replica, validating_submission(unsigned))
 
-    assert isinstance(result, TransactionInvalid)
-    assert "missing signatures" in result.reason
+    assert isinstance(refused_with(result), TransactionInvalid)
+    assert "missing signatures" in refused_with(result).reason
     assert verifier.verified == []
 
 
@@ -326,8 +333,8 @@ def test_a_validating_replica_refuses_a_filtered_transaction(provider):
 
     [result] = notarise(replica, submission(make_tx([state(1)])))
 
-    assert isinstance(result, TransactionInvalid)
-    assert "send the whole signed transaction" in result.reason
+    assert isinstance(refused_with(result), TransactionInvalid)
+    assert "send the whole signed transaction" in refused_with(result).reason
 
 
 def test_a_validating_replica_needs_a_way_to_verify_transactions(provider):
