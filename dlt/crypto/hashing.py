@@ -43,10 +43,6 @@ class SecureHash:
     def bytes(self) -> bytes:
         return self._bytes
 
-    def concat(self, other: SecureHash) -> SecureHash:
-        """H(self || other): the inner node of a Merkle tree."""
-        return SecureHash.sha256(self._bytes + other._bytes)
-
     def prefix(self, chars: int = 8) -> str:
         """A short form for logs and tables."""
         return self._bytes.hex()[:chars]

@@ -1,15 +1,17 @@
 """Merkle trees over SHA-256 with proofs that reveal any subset of leaves at once.
 
-An inner node is ``SHA-256(left || right)``. The leaves, supplied by the caller, are padded with
-`SecureHash.ZERO` up to the next power of two, so a tree of one leaf has that leaf as its root.
+Hashing is domain-separated, as in RFC 6962: a leaf value `v` enters the tree as the leaf node
+``SHA-256(0x00 || v)`` and an inner node is ``SHA-256(0x01 || left || right)``, so no inner node
+can be presented as a leaf, nor a leaf as an inner node, whatever the leaf values are. The
+leaf nodes are padded with `SecureHash.ZERO` up to the next power of two; a tree of one leaf has
+that leaf's node as its root.
 
 A `MerkleProof` reveals some leaves and carries the fewest sibling hashes that let a verifier
 recompute the root. Subtrees made only of padding are never sent: the verifier knows they hash
 to ZERO-derived values and fills them in itself.
 
-The root does not commit to the number of leaves: ``[a, b, c]`` and ``[a, b, c, ZERO]`` have the
-same root. A verifier that cares about the count must take it from somewhere it trusts rather
-than from the proof.
+Padding is not a leaf: ``[a, b, c]`` and ``[a, b, c, ZERO]`` have different roots, since the
+fourth leaf node of the second is ``SHA-256(0x00 || ZERO)``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ class MerkleProofError(MerkleTreeError):
     """A proof that is malformed, or checked against leaves it does not cover."""
 
 
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+
+
+def leaf_node(value: SecureHash) -> SecureHash:
+    """The node a leaf value becomes in the tree."""
+    return SecureHash.sha256(_LEAF_PREFIX + value.bytes)
+
+
+def inner_node(left: SecureHash, right: SecureHash) -> SecureHash:
+    """The parent of two nodes."""
+    return SecureHash.sha256(_NODE_PREFIX + left.bytes + right.bytes)
+
+
 _zero_hashes: list[SecureHash] = [SecureHash.ZERO]
 
 
@@ -38,7 +54,7 @@ def _zero_hash(level: int) -> SecureHash:
     """The hash of a subtree of height `level` holding only padding, memoised."""
     while len(_zero_hashes) <= level:
         below = _zero_hashes[-1]
-        _zero_hashes.append(below.concat(below))
+        _zero_hashes.append(inner_node(below, below))
     return _zero_hashes[level]
 
 
@@ -54,9 +70,9 @@ def _is_padding(position: int, level: int, leaf_count: int) -> bool:
 
 def _parent_level(nodes: Sequence[SecureHash], level: int) -> list[SecureHash]:
     """Hash pairs of nodes; an odd last node is paired with the padding subtree beside it."""
-    parents = [nodes[i].concat(nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)]
+    parents = [inner_node(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)]
     if len(nodes) % 2:
-        parents.append(nodes[-1].concat(_zero_hash(level)))
+        parents.append(inner_node(nodes[-1], _zero_hash(level)))
     return parents
 
 
@@ -80,10 +96,11 @@ class MerkleTree:
     Only the nodes that cover at least one real leaf are stored; padding subtrees are implied.
     """
 
-    __slots__ = ("_levels",)
+    __slots__ = ("_leaves", "_levels")
 
     def __init__(self, leaves: Sequence[SecureHash]) -> None:
-        level = list(_checked_leaves(leaves))
+        self._leaves = _checked_leaves(leaves)
+        level = [leaf_node(value) for value in self._leaves]
         levels = [level]
         height = 0
         while len(level) > 1:
@@ -98,8 +115,8 @@ class MerkleTree:
 
     @property
     def leaves(self) -> tuple[SecureHash, ...]:
-        """The leaves as given, without padding."""
-        return self._levels[0]
+        """The leaf values as given, without padding."""
+        return self._leaves
 
     def prove(self, indices: Iterable[int]) -> MerkleProof:
         """A proof revealing the leaves at `indices` (any order, repeats ignored)."""
@@ -137,7 +154,7 @@ class MerkleTree:
 
 def merkle_root(leaves: Sequence[SecureHash]) -> SecureHash:
     """The root of the tree over `leaves`, without keeping the tree."""
-    level = list(_checked_leaves(leaves))
+    level = [leaf_node(value) for value in _checked_leaves(leaves)]
     height = 0
     while len(level) > 1:
         level = _parent_level(level, height)
@@ -207,7 +224,7 @@ class MerkleProof:
     def _fold(self, leaves: Mapping[int, SecureHash]) -> SecureHash:
         """Hash the revealed leaves up to the root, consuming `hashes` in order."""
         leaf_count = self._leaf_count
-        nodes = [(index, leaves[index]) for index in self._indices]
+        nodes = [(index, leaf_node(leaves[index])) for index in self._indices]
         supplied = iter(self._hashes)
         for level in range(_depth(leaf_count)):
             parents: list[tuple[int, SecureHash]] = []
@@ -215,7 +232,7 @@ class MerkleProof:
             while i < len(nodes):
                 position, node = nodes[i]
                 if position % 2 == 0 and i + 1 < len(nodes) and nodes[i + 1][0] == position + 1:
-                    parents.append((position >> 1, node.concat(nodes[i + 1][1])))
+                    parents.append((position >> 1, inner_node(node, nodes[i + 1][1])))
                     i += 2
                     continue
                 sibling_position = position ^ 1
@@ -229,9 +246,9 @@ class MerkleProof:
                             f"for leaves {list(self._indices)} of {leaf_count}"
                         )
                 if position % 2 == 0:
-                    parents.append((position >> 1, node.concat(sibling)))
+                    parents.append((position >> 1, inner_node(node, sibling)))
                 else:
-                    parents.append((position >> 1, sibling.concat(node)))
+                    parents.append((position >> 1, inner_node(sibling, node)))
                 i += 1
             nodes = parents
         if next(supplied, None) is not None:

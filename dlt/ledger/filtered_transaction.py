@@ -113,9 +113,9 @@ class FilteredTransaction:
     def verify(self) -> None:
         """Check every revealed component is part of the transaction with this id.
 
-        Each revealed component must also decode as its group's type. Leaves and inner nodes
-        hash alike, so this is what stops a prover passing off an inner node H(a || b) as a
-        leaf with nonce a and "component" b: b is a hash output, never a valid encoding.
+        Each revealed component must also decode as its group's type. Soundness does not rest
+        on that: the trees hash leaves and inner nodes in separate domains, so an inner node
+        can never be passed off as a leaf; decoding refuses malformed components early.
         """
         if len(self._group_roots) != len(ComponentGroup):
             raise FilteredTransactionError(

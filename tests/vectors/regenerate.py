@@ -1,4 +1,4 @@
-"""Rewrite ledger_v1.json from tests/fixtures/vectors.py.
+"""Rewrite ledger_v2.json from tests/fixtures/vectors.py.
 
 Only run this together with a PLATFORM_VERSION bump: the vectors pin the wire format, and a
 change to them means nodes of the old and new versions can no longer verify each other.

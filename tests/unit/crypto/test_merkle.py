@@ -28,11 +28,17 @@ def leaf(n: int) -> SecureHash:
 
 
 def node(left: SecureHash, right: SecureHash) -> SecureHash:
-    """An inner node computed straight from hashlib, independently of SecureHash.concat."""
-    return SecureHash(hashlib.sha256(left.bytes + right.bytes).digest())
+    """An inner node computed straight from hashlib, independently of the tree's code."""
+    return SecureHash(hashlib.sha256(b"\x01" + left.bytes + right.bytes).digest())
+
+
+def lf(value: SecureHash) -> SecureHash:
+    """The node a leaf value becomes, computed straight from hashlib."""
+    return SecureHash(hashlib.sha256(b"\x00" + value.bytes).digest())
 
 
 A, B, C, D, E, F, G, H = (leaf(n) for n in range(8))
+a, b, c, d, e, f, g, h = (lf(value) for value in (A, B, C, D, E, F, G, H))
 
 hashes = st.binary(min_size=32, max_size=32).map(SecureHash)
 leaf_lists = st.lists(hashes, min_size=1, max_size=64)
@@ -53,21 +59,30 @@ def revealed(leaves: list[SecureHash], indices: list[int]) -> dict[int, SecureHa
 # -- roots --------------------------------------------------------------------------------
 
 
-def test_one_leaf_is_its_own_root() -> None:
-    assert MerkleTree([A]).root == A
+def test_one_leaf_tree_has_the_leaf_node_as_its_root() -> None:
+    assert MerkleTree([A]).root == a
 
 
 def test_two_leaves_hash_together() -> None:
-    assert MerkleTree([A, B]).root == node(A, B)
+    assert MerkleTree([A, B]).root == node(a, b)
 
 
 def test_three_leaves_are_padded_with_zero_to_four() -> None:
-    assert MerkleTree([A, B, C]).root == node(node(A, B), node(C, ZERO))
+    assert MerkleTree([A, B, C]).root == node(node(a, b), node(c, ZERO))
 
 
 def test_five_leaves_are_padded_with_zero_to_eight() -> None:
-    expected = node(node(node(A, B), node(C, D)), node(node(E, ZERO), node(ZERO, ZERO)))
+    expected = node(node(node(a, b), node(c, d)), node(node(e, ZERO), node(ZERO, ZERO)))
     assert MerkleTree([A, B, C, D, E]).root == expected
+
+
+def test_an_inner_node_presented_as_a_leaf_gives_another_root() -> None:
+    """Domain separation: a two-leaf tree's root, given as a one-leaf tree's leaf, does not
+    reproduce it, so a proof can never pass an inner node off as a component."""
+    inner = MerkleTree([A, B]).root
+
+    assert MerkleTree([inner]).root != inner
+    assert MerkleTree([A, B, C, D]).root != MerkleTree([inner, MerkleTree([C, D]).root]).root
 
 
 def test_merkle_root_agrees_with_the_tree() -> None:
@@ -104,7 +119,7 @@ def test_proof_hashes_go_bottom_up_then_left_to_right() -> None:
     tree = MerkleTree([A, B, C, D, E, F, G, H])
     proof = tree.prove([5, 0])
     assert proof.indices == (0, 5)
-    assert proof.hashes == (B, E, node(C, D), node(G, H))
+    assert proof.hashes == (b, e, node(c, d), node(g, h))
 
 
 def test_proof_of_every_leaf_needs_no_hashes() -> None:
@@ -113,18 +128,18 @@ def test_proof_of_every_leaf_needs_no_hashes() -> None:
 
 def test_proof_of_one_leaf_in_a_full_tree_has_one_hash_per_level() -> None:
     proof = MerkleTree([A, B, C, D, E, F, G, H]).prove([6])
-    assert proof.hashes == (H, node(E, F), node(node(A, B), node(C, D)))
+    assert proof.hashes == (h, node(e, f), node(node(a, b), node(c, d)))
 
 
 def test_padding_subtrees_are_left_out_of_the_proof() -> None:
     proof = MerkleTree([A, B, C, D, E]).prove([4])
-    assert proof.hashes == (node(node(A, B), node(C, D)),)
+    assert proof.hashes == (node(node(a, b), node(c, d)),)
     assert proof.verify(MerkleTree([A, B, C, D, E]).root, {4: E})
 
 
 def test_subtree_mixing_leaves_and_padding_is_sent_as_a_hash() -> None:
     proof = MerkleTree([A, B, C]).prove([0])
-    assert proof.hashes == (B, node(C, ZERO))
+    assert proof.hashes == (b, node(c, ZERO))
 
 
 def test_repeated_indices_are_proved_once() -> None:
@@ -219,13 +234,13 @@ def test_a_leaf_count_that_moves_the_padding_past_a_sibling_fails(
     assert not bad.verify(tree.root, {index: leaves[index]})
 
 
-def test_the_root_does_not_commit_to_the_leaf_count_within_one_padded_size() -> None:
-    """[a, b, c] and [a, b, c, ZERO] are one tree, and leaves hidden inside a sibling hash are
-    never seen by the verifier. A proof's leaf count is therefore no evidence of the real
-    count: callers that need it must take it from a source they trust."""
-    three = MerkleTree([A, B, C])
-    assert MerkleTree([A, B, C, ZERO]).root == three.root
-    assert MerkleProof(4, [0], three.prove([0]).hashes).verify(three.root, {0: A})
+def test_padding_is_not_a_leaf() -> None:
+    assert MerkleTree([A, B, C, ZERO]).root != MerkleTree([A, B, C]).root
+
+
+def test_a_proofs_leaf_count_is_no_evidence_of_the_real_count() -> None:
+    """Leaves hidden inside a sibling hash are never seen by the verifier, so callers that
+    need the count must take it from a source they trust."""
     six = MerkleTree([A, B, C, D, E, F])
     assert MerkleProof(5, [0], six.prove([0]).hashes).verify(six.root, {0: A})
 
@@ -263,7 +278,7 @@ def test_a_proof_with_a_hash_missing_or_extra_fails(
 def test_verification_is_logarithmic_in_the_leaf_count() -> None:
     """A proof about 2**40 leaves checks in 40 steps; building such a tree would never end."""
     siblings = [leaf(n) for n in range(40)]
-    expected = A
+    expected = a
     for sibling in siblings:
         expected = node(expected, sibling)
     proof = MerkleProof(2**40, [0], siblings)
@@ -335,7 +350,7 @@ def test_proofs_are_immutable() -> None:
 def test_proof_repr_shows_its_shape() -> None:
     proof = MerkleTree([A, B, C]).prove([0])
     assert repr(proof) == (
-        f"MerkleProof(leaf_count=3, indices=(0,), hashes=[{B.prefix()}, {node(C, ZERO).prefix()}])"
+        f"MerkleProof(leaf_count=3, indices=(0,), hashes=[{b.prefix()}, {node(c, ZERO).prefix()}])"
     )
 
 
@@ -358,7 +373,7 @@ def _encoded_proof(**fields: object) -> bytes:
 
 
 def test_proof_encoding_is_a_typed_map() -> None:
-    hashed = {"$type": "SecureHash", "sha256": B.bytes}
+    hashed = {"$type": "SecureHash", "sha256": b.bytes}
     assert encode(MerkleTree([A, B]).prove([0])) == _encoded_proof(hashes=[hashed])
 
 

@@ -1,6 +1,6 @@
 """Test vectors: these pin the wire format and must only change with a PLATFORM_VERSION bump.
 
-ledger_v1.json records the canonical bytes of core values, every component group root, the id
+ledger_v2.json records the canonical bytes of core values, every component group root, the id
 of a fixed transaction and its (deterministic Ed25519) signatures. A node of another version or
 another implementation must reproduce them exactly to interoperate. If a test here fails, the
 change altered what goes on the wire: revert it, or bump PLATFORM_VERSION and regenerate with
@@ -105,7 +105,7 @@ def test_the_signed_transaction_decodes_from_its_encoding_with_the_same_bytes():
 
 
 def test_the_regenerator_runs_as_a_script(tmp_path):
-    output = tmp_path / "ledger_v1.json"
+    output = tmp_path / "ledger_v2.json"
 
     subprocess.run(
         [sys.executable, str(REGENERATE), "--output", str(output)],
