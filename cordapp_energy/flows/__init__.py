@@ -15,6 +15,7 @@ from cordapp_energy.flows.rules import (
     MarketNotConfiguredError,
     PublishCommunityRulesFlow,
     PublishMarketRulesFlow,
+    RulesPublication,
     community_rules,
     current_rules,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "RepeatedPayFlow",
     "RequestAndPayFlow",
     "RequestEnergyFlow",
+    "RulesPublication",
     "SettleTradeFlow",
     "SettlementOutcome",
     "TradeTerms",

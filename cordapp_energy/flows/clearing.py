@@ -4,7 +4,9 @@ settled by delivery versus payment between its buyer and seller."""
 from __future__ import annotations
 
 import enum
+import logging
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import Field
@@ -39,6 +41,8 @@ from dlt.vault import (
     StandardColumn,
     VaultQueryCriteria,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_ORDERS_PER_WINDOW = 10_000
 
@@ -99,8 +103,24 @@ def _orders(
     page = flow.services.vault.query_in(
         session, criteria, PageSpecification(1, MAX_ORDERS_PER_WINDOW), sort
     )
-    flow.services.vault.soft_lock_reserve(session, flow.flow_id, [sar.ref for sar in page.states])
-    return list(page.states)
+    orders = _first_of_each_order(page.states)
+    flow.services.vault.soft_lock_reserve(session, flow.flow_id, [sar.ref for sar in orders])
+    return orders
+
+
+def _first_of_each_order(states: Sequence[StateAndRef]) -> list[StateAndRef]:
+    """One state per order id, the first recorded: an owner can get two receipts for one
+    order (through two notaries), and counting it twice would distort or stall the market."""
+    seen: set[str] = set()
+    first = []
+    for sar in states:
+        order_id = sar.state.data.linear_id.id
+        if order_id in seen:
+            log.warning("ignoring a second receipt %s for order %s", sar.ref, order_id)
+            continue
+        seen.add(order_id)
+        first.append(sar)
+    return first
 
 
 def _book(orders: list[StateAndRef], side: Side) -> list[Order]:

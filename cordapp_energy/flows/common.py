@@ -35,14 +35,19 @@ async def finalise(
     stx: SignedTransaction,
     sessions: dict[Party, FlowSession] | None = None,
     also: Iterable[Party] = (),
+    notary_deadline: float | None = None,
 ) -> SignedTransaction:
-    """Notarise if needed and have every participant of the outputs, and `also` those whose
-    states it consumes, record `stx`; sessions already open are reused."""
+    """Notarise if needed (within `notary_deadline` seconds, the node's setting when None)
+    and have every participant of the outputs, and `also` those whose states it consumes,
+    record `stx`; sessions already open are reused."""
     open_sessions = dict(sessions or {})
     for party in [*counterparties(flow, stx), *well_known(flow, also)]:
         if party not in open_sessions:
             open_sessions[party] = flow.initiate_flow(party)
-    return await flow.sub_flow(FinalityFlow(stx=stx, sessions=tuple(open_sessions.values())))
+    finality = FinalityFlow(
+        stx=stx, sessions=tuple(open_sessions.values()), notary_deadline=notary_deadline
+    )
+    return await flow.sub_flow(finality)
 
 
 class RecordFinalisedFlow(FlowLogic[SignedTransaction]):

@@ -36,6 +36,10 @@ from dlt.vault import (
 RECEIPT_TOLERANCE = timedelta(seconds=60)
 """How far the notary's clock may be from ours when it stamps an order's receipt."""
 
+RESUBMIT_AFTER = 5.0
+"""Seconds an order's notary may take before the order goes to another notary instead: a
+notary that delays or discards orders then costs a bid seconds, not the client's deadline."""
+
 
 def _owned_total(
     session: Session,
@@ -105,7 +109,9 @@ class _PlaceOrderFlow(FlowLogic[SignedTransaction]):
             builder.set_time_window(TimeWindow.with_tolerance(self.now(), RECEIPT_TOLERANCE))
             self.step(f"Notarising the order's receipt with {notary.name}")
             try:
-                return await finalise(self, self.sign_initial(builder))
+                return await finalise(
+                    self, self.sign_initial(builder), notary_deadline=RESUBMIT_AFTER
+                )
             except NotaryUnavailableError:
                 # Delayed or discarded: the order is not lost, it goes to another notary.
                 tried.append(notary)

@@ -7,6 +7,8 @@ network parameters name trusted attachment signers, only rules signed by one of 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 from sqlalchemy import BigInteger, Column, Integer, String, Table, insert, select
 from sqlalchemy.orm import Session
@@ -21,9 +23,10 @@ from cordapp_energy.market_rules import (
 from cordapp_energy.states import EnergyType
 from cordapp_energy.units import Currency
 from dlt.crypto import SecureHash
+from dlt.encoding import serializable
 from dlt.flows import FlowException, FlowLogic, FlowSession, flow, responder
 from dlt.identity import Party, X500Name
-from dlt.ledger import Attachment
+from dlt.ledger import Attachment, LedgerModel
 from dlt.node.services import ServiceHub
 from dlt.vault import load_attachment, metadata, store_attachment
 from dlt.vault.schema import utc_now
@@ -109,15 +112,28 @@ async def rules_for(flow: FlowLogic[object]) -> InstalledRules:
     return InstalledRules(attachment_id, MarketRules.from_attachment(attachment))
 
 
+@serializable("energy.RulesPublication")
+class RulesPublication(LedgerModel):
+    """Which parties installed the rules while the operator waited, and which had not yet
+    answered (a party that is down installs them from its inbox when it is back)."""
+
+    attachment_id: SecureHash
+    installed: tuple[X500Name, ...]
+    refused: tuple[str, ...] = ()
+    unanswered: tuple[X500Name, ...] = ()
+
+
 @flow("energy.PublishMarketRules", initiating=True, rpc=True)
-class PublishMarketRulesFlow(FlowLogic[SecureHash]):
-    """The market operator signs `rules`, installs them and sends them to `participants`
-    (every other node on the network map when empty)."""
+class PublishMarketRulesFlow(FlowLogic[RulesPublication]):
+    """The market operator signs `rules`, installs them and sends them, to all at once, to
+    `participants` (every other party on the network map when empty: notary replicas never
+    read market rules), waiting up to `wait_seconds` for each to confirm."""
 
     rules: MarketRules
     participants: tuple[X500Name, ...] = ()
+    wait_seconds: float = Field(default=10.0, gt=0, le=600)
 
-    async def call(self) -> SecureHash:
+    async def call(self) -> RulesPublication:
         if self.rules.market_operator != self.our_identity:
             raise FlowException(
                 f"only the market operator {self.rules.market_operator.name} can publish "
@@ -128,20 +144,49 @@ class PublishMarketRulesFlow(FlowLogic[SecureHash]):
         )
         services = self.services
         await self.durable("energy.install", lambda s: install_rules(s, attachment, services))
+        waiting = []
         for party in self._recipients():
-            self.step(f"Sending market rules to {party.name}")
             session = self.initiate_flow(party)
-            await session.send_and_receive(bool, attachment)
-        return attachment.id
+            await session.send(attachment)
+            waiting.append(session)
+        self.step(f"Sent market rules to {len(waiting)} parties; waiting for them to install")
+        installed: list[X500Name] = []
+        refused: list[str] = []
+        deadline = self.now() + timedelta(seconds=self.wait_seconds)
+        while waiting and (left := (deadline - self.now()).total_seconds()) > 0:
+            answer = await self.receive_any(waiting, timeout=left)
+            if answer is None:
+                break
+            session, value = answer
+            waiting.remove(session)
+            name = session.counterparty.name
+            if value is True:
+                installed.append(name)
+            else:
+                refused.append(f"{name}: {value}")
+        unanswered = tuple(session.counterparty.name for session in waiting)
+        if unanswered:
+            self.step(f"Not confirmed yet by {', '.join(str(n) for n in unanswered)}")
+        return RulesPublication(
+            attachment_id=attachment.id,
+            installed=tuple(installed),
+            refused=tuple(refused),
+            unanswered=unanswered,
+        )
 
     def _recipients(self) -> list[Party]:
         identities = self.services.identity
         if self.participants:
             return [identities.require_party(name) for name in self.participants]
-        notaries = set(self.services.network_map.notary_identities)
+        network_map = self.services.network_map
+        notaries = {
+            party
+            for info in network_map.parameters.notaries
+            for party in (info.identity, *info.replica_parties)
+        }
         return [
             info.legal_identity
-            for info in self.services.network_map.nodes
+            for info in network_map.nodes
             if info.legal_identity != self.our_identity and info.legal_identity not in notaries
         ]
 
@@ -185,7 +230,7 @@ def community_rules(
 
 
 @flow("energy.PublishCommunityRules", initiating=True, rpc=True)
-class PublishCommunityRulesFlow(FlowLogic[SecureHash]):
+class PublishCommunityRulesFlow(FlowLogic[RulesPublication]):
     """The operator publishes `community_rules` to every node: the rules in a few arguments,
     for operators starting a market from the command line."""
 
@@ -195,7 +240,7 @@ class PublishCommunityRulesFlow(FlowLogic[SecureHash]):
     min_price_per_kwh: int = Field(default=5, ge=0)
     max_price_per_kwh: int = Field(default=40, ge=0)
 
-    async def call(self) -> SecureHash:
+    async def call(self) -> RulesPublication:
         bank = self.services.identity.require_party(self.payment_issuer)
         rules = community_rules(
             self.our_identity,

@@ -149,6 +149,11 @@ class FlowLogic(BaseModel, Generic[T]):
         """Cryptographically secure randomness, as journaled."""
         return self.fiber.random_bytes(size)
 
+    def remember(self, kind: str, observe: Callable[[], R], expected: type[R]) -> R:
+        """A value `observe` reads from outside the flow, journaled so a replay sees the
+        same; it must be encodable. Use it for anything live the flow decides on."""
+        return self.fiber.remember(kind, observe, expected)
+
     async def sleep(self, seconds: float) -> None:
         """Sleep durably: after a restart the flow wakes at the originally planned time."""
         await self.fiber.sleep(seconds)

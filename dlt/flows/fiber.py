@@ -199,22 +199,25 @@ class Fiber:
 
     # -- deterministic inputs -------------------------------------------------------------
 
+    def remember(self, kind: str, observe: Callable[[], R], expected: type[R]) -> R:
+        """A value read from outside the flow (the clock, randomness, what the node has
+        learnt), journaled with the next commit so a replay sees the very same value."""
+        payload = self._replayed(kind)
+        if payload is None:
+            payload = encode(observe())
+            self._pending.append(storage.JournalEntry(self._next_seq(), kind, payload))
+        return decode(payload, expected)
+
+    @property
+    def replaying(self) -> bool:
+        """Whether the flow is still catching up with its journal after a restart."""
+        return self._position < len(self._journal)
+
     def now(self) -> datetime:
-        payload = self._replayed("now")
-        if payload is not None:
-            return decode(payload, datetime)
-        moment = self.services.clock()
-        encoded = encode(moment)
-        self._pending.append(storage.JournalEntry(self._next_seq(), "now", encoded))
-        return decode(encoded, datetime)
+        return self.remember("now", self.services.clock, datetime)
 
     def random_bytes(self, size: int) -> bytes:
-        payload = self._replayed("random")
-        if payload is not None:
-            return decode(payload, bytes)
-        value = os.urandom(size)
-        self._pending.append(storage.JournalEntry(self._next_seq(), "random", encode(value)))
-        return value
+        return self.remember("random", lambda: os.urandom(size), bytes)
 
     async def sleep(self, seconds: float) -> None:
         wake_at = self.now().timestamp() + seconds

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from dlt.crypto import PublicKey, SecureHash
 from dlt.flows.library.notary_client import NotaryClientSettings
+from dlt.flows.library.notary_health import NotaryHealth
 from dlt.identity import Party
 from dlt.ledger import (
     Attachment,
@@ -47,6 +48,7 @@ class ServiceHub:
     attachments: SqlAttachmentStorage
     clock: Callable[[], datetime] = utc_now
     notary_client: NotaryClientSettings = field(default_factory=NotaryClientSettings)
+    notary_health: NotaryHealth = field(default_factory=NotaryHealth)
     metrics: NodeMetrics = field(default_factory=NodeMetrics)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Services a CorDapp or the notary adds (e.g. "notary" on a notary node)."""

@@ -18,6 +18,8 @@ class FinalityFlow(FlowLogic[SignedTransaction]):
 
     stx: SignedTransaction
     sessions: tuple[FlowSession, ...] = ()
+    notary_deadline: float | None = None
+    """Seconds to wait for the notary (the node's setting when None)."""
 
     async def call(self) -> SignedTransaction:
         stx = self.stx
@@ -27,7 +29,9 @@ class FinalityFlow(FlowLogic[SignedTransaction]):
         await self.services.verify(stx, allowed_missing=allowed)
         if needs_notarisation(stx):
             self.step("Notarising")
-            signatures = await self.sub_flow(NotaryClientFlow(stx=stx))
+            signatures = await self.sub_flow(
+                NotaryClientFlow(stx=stx, deadline=self.notary_deadline)
+            )
             stx = stx.with_signatures(*signatures)
         self.step("Recording")
         await self.durable("finality.record", self.services.record_unit([stx]))

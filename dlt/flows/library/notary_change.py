@@ -8,6 +8,7 @@ which the old notary notarises and every participant signs.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -30,15 +31,28 @@ from dlt.vault.query import VaultQueryCriteria
 
 
 def choose_notary(flow: FlowLogic[object], exclude: Iterable[Party] = ()) -> Party:
-    """A notary drawn uniformly with the flow's journaled secure randomness."""
+    """A notary drawn uniformly by a secure random choice among the services that answer
+    (among all of them when none seems to), journaled so a replay draws the same."""
     excluded = set(exclude)
-    notaries = [n for n in flow.services.network_map.notary_identities if n not in excluded]
-    if not notaries:
-        raise FlowException(
-            "no notary is left to choose from; check the network parameters' notaries"
-        )
-    draw = int.from_bytes(flow.random_bytes(8), "big")
-    return notaries[draw % len(notaries)]
+    network_map = flow.services.network_map
+    health = flow.services.notary_health
+    probe_after = flow.services.notary_client.probe_after
+
+    def draw() -> Party:
+        notaries = [n for n in network_map.notary_identities if n not in excluded]
+        if not notaries:
+            raise FlowException(
+                "no notary is left to choose from; check the network parameters' notaries"
+            )
+        answering = [
+            n
+            for n in notaries
+            if (info := network_map.notary(n)) and health.answering(info, probe_after)
+        ]
+        candidates = answering or notaries
+        return candidates[secrets.randbelow(len(candidates))]
+
+    return flow.remember("notary.choice", draw, Party)
 
 
 @flow("dlt.NotaryChange", initiating=True)

@@ -1,8 +1,9 @@
 """The client side of notarisation, for one replica or a Byzantine-fault-tolerant cluster.
 
 A cluster of n = 3f+1 replicas signs with a composite key of threshold 2f+1. The client asks
-a random 2f+1 replicas, asks the others after a timeout, and asks the silent ones again with
-backoff. It is done at 2f+1 valid signatures. It reports a double spend only when f+1
+2f+1 replicas (those its node has seen answer, in a secure random order among equals), asks
+the others once the first have taken a few times their usual latency, and asks the silent ones
+again with backoff. It is done at 2f+1 valid signatures. It reports a double spend only when f+1
 replicas sign matching conflict evidence, since up to f may lie, and fails with the names of
 the unresponsive replicas when fewer than 2f+1 answer in time. Replicas never talk to each
 other: two conflicting transactions cannot both gather 2f+1 signatures because the honest
@@ -12,39 +13,29 @@ replicas in any two quorums overlap, and each signs at most one of them.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+
+from pydantic import Field
 
 from dlt import PLATFORM_VERSION
-from dlt.crypto import InvalidSignatureError, PublicKey, SecureHash
 from dlt.encoding import encode, serializable
 from dlt.flows.api import FlowLogic, FlowSession
 from dlt.flows.errors import FlowException
+from dlt.flows.library.notary_evidence import Tally
+from dlt.flows.library.notary_health import NotaryHealth
 from dlt.flows.library.notary_protocol import (
-    Conflict,
-    ConsumedStateKind,
     NotarisationPayload,
     NotarisationRequest,
     NotarisationRequestSignature,
-    NotarisationResponse,
-    NotaryError,
     NotaryException,
-    SignedRefusal,
-    StateConsumptionDetails,
 )
 from dlt.flows.library.transactions import ChainVendor, FetchRequest
 from dlt.flows.registry import flow
 from dlt.identity import Party
-from dlt.ledger import (
-    InvalidTransactionSignatureError,
-    SignedTransaction,
-    TransactionSignature,
-    WireTransaction,
-    notary_view,
-)
+from dlt.ledger import SignedTransaction, TransactionSignature, notary_view
 from dlt.ledger.states import LedgerModel
 from dlt.node.node_info import NotaryInfo
 
@@ -63,7 +54,13 @@ class NotaryClientSettings:
     """How long to wait for replicas; tests and slow networks change these."""
 
     first_reply_timeout: float = 2.0
-    """Seconds to wait for the first quorum before asking the other replicas too."""
+    """Seconds to wait for the first quorum before asking the other replicas too, while the
+    node has not yet learnt how fast they answer."""
+    min_wave_timeout: float = 0.25
+    """The least time given the first quorum once their usual latency is known."""
+    probe_after: float = 5.0
+    """Seconds before a replica that missed is asked again (doubling with each miss), and
+    before a notary service that stopped answering is drawn for new states again."""
     deadline: float = 30.0
     """Seconds after which notarisation fails, naming the replicas that did not answer."""
     max_backoff: float = 8.0
@@ -91,123 +88,27 @@ def needs_notarisation(stx: SignedTransaction) -> bool:
     return bool(tx.inputs or tx.references or tx.time_window is not None)
 
 
-@dataclass
-class _Tally:
-    """What the replicas said. Only verified signatures and signed refusals count, and each
-    replica counts once, whichever session it answered on and however often."""
+@serializable("notary.ClientPlan")
+class ClientPlan(LedgerModel):
+    """How a client asks one service's replicas, decided from what its node has learnt and
+    journaled, so a replay asks the same replicas in the same order."""
 
-    tx: WireTransaction
-    info: NotaryInfo
-    signatures: dict[PublicKey, TransactionSignature] = field(default_factory=dict)
-    refusals: dict[Party, NotaryError] = field(default_factory=dict)
-    """The first valid refusal of each replica."""
-    answered: set[Party] = field(default_factory=set)
-    faulty: dict[Party, str] = field(default_factory=dict)
-
-    @property
-    def tx_id(self) -> SecureHash:
-        return self.tx.id
-
-    @property
-    def threshold(self) -> int:
-        """Distinct replicas whose matching refusals cannot all be faulty: f+1."""
-        return self.info.fault_tolerance + 1
-
-    @property
-    def done(self) -> bool:
-        return self.info.identity.owning_key.is_fulfilled_by(self.signatures.keys())
-
-    def add(self, replica: Party, answer: Any) -> None:
-        self.answered.add(replica)
-        if isinstance(answer, NotarisationResponse):
-            self._signatures(replica, answer)
-        elif isinstance(answer, SignedRefusal):
-            self._refusal(replica, answer)
-        elif isinstance(answer, FlowException):
-            self.faulty[replica] = str(answer)
-        else:
-            self.faulty[replica] = f"answered with a {type(answer).__name__}"
-
-    def _signatures(self, replica: Party, response: NotarisationResponse) -> None:
-        for signature in response.signatures:
-            if signature.by not in replica.owning_key.leaf_keys:
-                self.faulty[replica] = f"signed with a key that is not its own ({signature.by!r})"
-                return
-            try:
-                signature.verify(self.tx_id)
-            except InvalidTransactionSignatureError as exc:
-                self.faulty[replica] = str(exc)
-                return
-            self.signatures[signature.by] = signature
-
-    def _refusal(self, replica: Party, signed: SignedRefusal) -> None:
-        try:
-            error = signed.verify(replica, self.tx_id)
-        except InvalidSignatureError as exc:
-            self.faulty[replica] = str(exc)
-            return
-        if isinstance(error, Conflict):
-            irrelevant = _irrelevant_conflict(self.tx, error)
-            if irrelevant is not None:
-                self.faulty[replica] = irrelevant
-                return
-        self.refusals.setdefault(replica, error)
-
-    def proven_conflict(self) -> Conflict | None:
-        """The conflicts f+1 distinct replicas agree on, state by state and consumer by
-        consumer; a claim fewer replicas make may be a lie and is left out."""
-        votes: dict[tuple[str, SecureHash], set[Party]] = defaultdict(set)
-        details: dict[tuple[str, SecureHash], StateConsumptionDetails] = {}
-        for replica, error in self.refusals.items():
-            if isinstance(error, Conflict):
-                for ref, consumption in error.consumed.items():
-                    votes[(ref, consumption.consuming_tx_id)].add(replica)
-                    details[(ref, consumption.consuming_tx_id)] = consumption
-        proven = {
-            ref: details[(ref, consumer)]
-            for (ref, consumer), replicas in sorted(votes.items())
-            if len(replicas) >= self.threshold
-        }
-        return Conflict(tx_id=self.tx_id, consumed=proven) if proven else None
-
-    def proven_refusal(self) -> NotaryError | None:
-        """A refusal of one kind that f+1 distinct replicas made."""
-        by_kind: dict[str, list[NotaryError]] = defaultdict(list)
-        for error in self.refusals.values():
-            if not isinstance(error, Conflict):
-                by_kind[type(error).__name__].append(error)
-        for errors in by_kind.values():
-            if len(errors) >= self.threshold:
-                return errors[0]
-        return None
-
-
-def _irrelevant_conflict(tx: WireTransaction, conflict: Conflict) -> str | None:
-    """Why `conflict` proves nothing about `tx`, or None: it must name only inputs and
-    references of `tx`, each consumed by a transaction other than `tx`."""
-    used = {ref: ConsumedStateKind.INPUT for ref in tx.inputs}
-    used.update({ref: ConsumedStateKind.REFERENCE for ref in tx.references})
-    for ref, details in conflict.consumed_states.items():
-        kind = used.get(ref)
-        if kind is None:
-            return f"reported a conflict on {ref}, which transaction {tx.id} does not use"
-        if details.kind is not kind:
-            uses = "an input" if kind is ConsumedStateKind.INPUT else "a reference"
-            return (
-                f"reported a conflict on {ref} as a {details.kind.value}, but transaction "
-                f"{tx.id} uses it as {uses}"
-            )
-        if details.consuming_tx_id == tx.id:
-            return f"reported transaction {tx.id} as conflicting with itself over {ref}"
-    return None
+    order: tuple[int, ...]
+    """Indices into the service's replicas: the first `quorum` are asked at once."""
+    probes: tuple[int, ...] = ()
+    """Suspected replicas asked alongside, to learn whether they are back."""
+    wave_ms: int = Field(gt=0)
+    """How long to wait for the first replicas before asking the rest."""
 
 
 @flow("dlt.NotaryClient", initiating=True)
 class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
     """Have `stx`'s notary sign it. Raises NotaryException for a proven double spend or
-    refusal, and NotaryUnavailableError when the notary does not reach a quorum in time."""
+    refusal, and NotaryUnavailableError when the notary does not reach a quorum within
+    `deadline` seconds (never longer than the node's setting, which applies when None)."""
 
     stx: SignedTransaction
+    deadline: float | None = Field(default=None, gt=0)
 
     async def call(self) -> tuple[TransactionSignature, ...]:
         tx = self.stx.tx
@@ -221,33 +122,46 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
                 f"{', '.join(str(n.name) for n in self.services.network_map.notary_identities)}"
             )
         settings: NotaryClientSettings = self.services.notary_client
+        health: NotaryHealth = self.services.notary_health
         submission = self._submission(info)
         vendor = ChainVendor(self.stx) if info.validating else None
-        order = self._random_order(list(info.replica_parties))
-        tally = _Tally(self.stx.tx, info)
+        replicas = list(info.replica_parties)
+        plan = self.remember("notary.plan", lambda: _plan(info, health, settings), ClientPlan)
+        order = [replicas[index] for index in plan.order]
+        live = not self.fiber.replaying
+        tally = Tally(self.stx.tx, info)
         open_sessions: list[FlowSession] = []
         replica_of: dict[str, Party] = {}
-        contacted: set[Party] = set()
+        asked_at: dict[Party, float] = {}
+        missed: set[Party] = set()
 
         async def contact(replica: Party) -> None:
             session = self.initiate_flow(replica)
             await session.send(submission)
             open_sessions.append(session)
             replica_of[session.session_id] = replica
-            contacted.add(replica)
+            asked_at.setdefault(replica, time.monotonic())
+
+        def miss(replicas: list[Party]) -> None:
+            for replica in replicas:
+                if live and replica not in missed:
+                    missed.add(replica)
+                    health.missed(replica)
 
         self.step(f"Asking {info.quorum} of {len(order)} replicas of {notary.name}")
         began = time.monotonic()
-        for replica in order[: info.quorum]:
+        for replica in [*order[: info.quorum], *(replicas[i] for i in plan.probes)]:
             await contact(replica)
         started = self.now()
-        deadline = started + timedelta(seconds=settings.deadline)
-        wave_at = started + timedelta(seconds=settings.first_reply_timeout)
-        backoff = settings.first_reply_timeout
+        allowed = min(self.deadline or settings.deadline, settings.deadline)
+        deadline = started + timedelta(seconds=allowed)
+        backoff = plan.wave_ms / 1000
+        wave_at = started + timedelta(seconds=backoff)
         while not tally.done:
             now = self.now()
             if now >= deadline:
                 silent = [r for r in order if r not in tally.answered]
+                miss(silent)
                 raise NotaryUnavailableError(notary, silent, tally.faulty)
             wait = (min(wave_at, deadline) - now).total_seconds()
             answer = await self.receive_any(open_sessions, timeout=wait) if open_sessions else None
@@ -255,12 +169,13 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
                 if not open_sessions and now < wave_at:
                     await self.sleep(wait)
                 pending = [r for r in order if r not in tally.answered]
-                targets = [r for r in pending if r not in contacted] or pending
+                miss([r for r in pending if r in asked_at])
+                targets = [r for r in pending if r not in asked_at] or pending
                 self.step(f"Asking {len(targets)} more replicas")
                 self.services.metrics.notarisation_retries.inc()
                 for replica in targets:
                     await contact(replica)
-                backoff = min(backoff * 2, settings.max_backoff)
+                backoff = min(max(backoff, settings.first_reply_timeout) * 2, settings.max_backoff)
                 wave_at = self.now() + timedelta(seconds=backoff)
                 continue
             session, value = answer
@@ -269,13 +184,19 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
                     await session.send(await vendor.answer(self, session, value))
                 continue
             open_sessions.remove(session)
-            tally.add(replica_of[session.session_id], value)
+            replica = replica_of[session.session_id]
+            tally.add(replica, value)
+            if replica in tally.faulty:
+                miss([replica])
+            elif live:
+                health.answered(replica, time.monotonic() - asked_at[replica])
             conflict = tally.proven_conflict()
             if conflict is not None:
                 raise NotaryException(conflict)
             refusal = tally.proven_refusal()
             if refusal is not None:
                 raise NotaryException(refusal)
+        miss(list(tally.refusals))
         self.services.metrics.notarisation_seconds.observe(time.monotonic() - began)
         return tuple(tally.signatures.values())
 
@@ -300,8 +221,23 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
         )
         return NotarySubmission(request=request, signature=signature, payload=payload)
 
-    def _random_order(self, replicas: list[Party]) -> list[Party]:
-        """The replicas in a secure random order (journaled), so no one knows in advance
-        which ones a request goes to first."""
-        seed = self.random_bytes(32)
-        return sorted(replicas, key=lambda p: hashlib.sha256(seed + p.owning_key.encoded).digest())
+
+def _plan(info: NotaryInfo, health: NotaryHealth, settings: NotaryClientSettings) -> ClientPlan:
+    """Ask the replicas expected to answer, in a secure random order among equals, so no one
+    knows in advance where a request goes first; probe one suspected replica if one is due."""
+    replicas = list(info.replica_parties)
+    seed = secrets.token_bytes(32)
+    shuffled = sorted(replicas, key=lambda p: hashlib.sha256(seed + p.owning_key.encoded).digest())
+    ranked = health.ranked(replicas, shuffled)
+    first = ranked[: info.quorum]
+    probes = [r for r in ranked[info.quorum :] if health.probe_due(r, settings.probe_after)][:1]
+    for replica in probes:
+        health.probed(replica)
+    wave = health.wave_timeout(
+        first, ceiling=settings.first_reply_timeout, floor=settings.min_wave_timeout
+    )
+    return ClientPlan(
+        order=tuple(replicas.index(replica) for replica in ranked),
+        probes=tuple(replicas.index(replica) for replica in probes),
+        wave_ms=max(1, round(wave * 1000)),
+    )

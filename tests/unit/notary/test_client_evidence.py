@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dlt.crypto import CompositeKey, SecureHash
-from dlt.flows.library.notary_client import _Tally
+from dlt.flows.library.notary_evidence import Tally
 from dlt.flows.library.notary_protocol import (
     Conflict,
     ConsumedStateKind,
@@ -32,8 +32,8 @@ WINNER = SecureHash.sha256(b"the transaction that spent it first")
 
 
 @pytest.fixture
-def tally() -> _Tally:
-    return _Tally(make_tx([SPENT], references=[REFERENCED], notary=SERVICE), INFO)
+def tally() -> Tally:
+    return Tally(make_tx([SPENT], references=[REFERENCED], notary=SERVICE), INFO)
 
 
 def conflict(tx_id: SecureHash, ref=SPENT, kind=ConsumedStateKind.INPUT, by=WINNER) -> Conflict:
@@ -42,7 +42,7 @@ def conflict(tx_id: SecureHash, ref=SPENT, kind=ConsumedStateKind.INPUT, by=WINN
     )
 
 
-def refuse(tally: _Tally, replica: int, error) -> None:
+def refuse(tally: Tally, replica: int, error) -> None:
     tally.add(REPLICAS[replica].party, sign_refusal(REPLICAS[replica].key, tally.tx_id, error))
 
 
