@@ -401,7 +401,7 @@ class Localnet:
             ca = (self.node_dir(member) / rpc["ca"]).read_bytes()
             try:
                 async with RpcClient(
-                    rpc["address"], rpc["username"], rpc["password"], ca
+                    rpc["address"], rpc["username"], rpc["password"], ca, node_name=member.x500
                 ) as client:
                     peers = (await client.network_map()).peers
             except RpcError:
