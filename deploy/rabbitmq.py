@@ -349,8 +349,9 @@ class PrivateBroker:
                 f"ssl_options.keyfile = {tls / 'server.key'}",
                 "ssl_options.verify = verify_peer",
                 "ssl_options.fail_if_no_peer_cert = true",
-                # leaf <- node CA <- doorman CA <- root: exactly two intermediates, so nothing
-                # a node CA issued as a CA of its own can stand between a client and its node CA.
+                # leaf <- node CA <- doorman CA <- root: exactly two intermediates, so no other
+                # CA stands between a client and its node CA (OTP does not count self-issued
+                # ones, which the node CA's name constraints still bind).
                 "ssl_options.depth = 2",
                 "ssl_options.versions.1 = tlsv1.3",
                 "ssl_options.versions.2 = tlsv1.2",

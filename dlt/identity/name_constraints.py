@@ -13,8 +13,9 @@ in case or spacing as one, so the doorman refuses such a pair (see `X500Name.com
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
 
@@ -27,6 +28,8 @@ IDENTITY_HOST_SUFFIX = "node.dlt.invalid"
 which never resolves: they name a node for certificate checks, never a place to connect to."""
 
 _HOST_HEX_DIGITS = 32
+
+T = TypeVar("T")
 
 
 def identity_host_name(name: X500Name) -> str:
@@ -127,21 +130,26 @@ def check_names(
     hosts = [n.value for n in alt_names if isinstance(n, x509.DNSName)]
     for constraint in constraints:
         for name in names:
-            allowed = constraint.permitted_names is None or any(
-                directory_name_within(name, base) for base in constraint.permitted_names
-            )
-            if not allowed or any(
-                directory_name_within(name, base) for base in constraint.excluded_names
+            if not _allowed(
+                name, constraint.permitted_names, constraint.excluded_names, directory_name_within
             ):
                 _refuse(what, describe_name(name), constraint)
         for host in hosts:
-            allowed = constraint.permitted_hosts is None or any(
-                dns_name_within(host, base) for base in constraint.permitted_hosts
-            )
-            if not allowed or any(
-                dns_name_within(host, base) for base in constraint.excluded_hosts
+            if not _allowed(
+                host, constraint.permitted_hosts, constraint.excluded_hosts, dns_name_within
             ):
                 _refuse(what, repr(host), constraint)
+
+
+def _allowed(
+    value: T,
+    permitted: Sequence[T] | None,
+    excluded: Sequence[T],
+    within: Callable[[T, T], bool],
+) -> bool:
+    """Inside some permitted subtree (when that kind is restricted) and inside no excluded one."""
+    inside = permitted is None or any(within(value, base) for base in permitted)
+    return inside and not any(within(value, base) for base in excluded)
 
 
 def certificate_alt_names(cert: x509.Certificate) -> list[x509.GeneralName]:

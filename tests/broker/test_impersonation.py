@@ -13,21 +13,18 @@ import asyncio
 import hashlib
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
 from dlt.crypto import EcdsaP256PrivateKey
-from dlt.identity import CertRole, X500Name, cert_to_pem
-from dlt.identity.certificates import role_extension
+from dlt.identity import X500Name, cert_to_pem
 from dlt.messaging import OutboundMessage
 from dlt.messaging.amqp import TlsMaterial
 from dlt.messaging.broker_identity import broker_user_name
-from fixtures.impostors import mint_tls
+from fixtures.impostors import mint_node_ca, mint_tls
 
 pytestmark = pytest.mark.broker
 
@@ -193,35 +190,7 @@ async def test_without_name_constraints_the_same_certificate_gets_in(net) -> Non
     subject is let in as Bob. So the refusal above is Erlang/OTP enforcing the constraint, and a
     node CA without one must never be issued (the doorman never does)."""
     ca = net.ca
-    key = EcdsaP256PrivateKey.generate()
-    now = datetime.now(UTC)
-    doorman_ski = ca.doorman_cert.extensions.get_extension_for_class(
-        x509.SubjectKeyIdentifier
-    ).value
-    unconstrained = (
-        x509.CertificateBuilder()
-        .subject_name(net.alice.name.to_x509())
-        .issuer_name(ca.doorman_cert.subject)
-        .public_key(key.public_key.to_cryptography())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key.to_cryptography()),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(doorman_ski),
-            critical=False,
-        )
-        .add_extension(role_extension(CertRole.NODE_CA), critical=False)
-        .sign(ca.doorman_key.to_cryptography(), hashes.SHA256())
-    )
+    unconstrained, key = mint_node_ca(ca.doorman_cert, ca.doorman_key, net.alice.name.to_x509())
     cert, tls_key = mint_tls(unconstrained, key, net.bob.certificates.tls_cert.subject)
     tls = _material(cert, tls_key, (unconstrained, ca.doorman_cert), net.alice.tls.ca_pem)
     assert tls.user_name == net.bob.user_id

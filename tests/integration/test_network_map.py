@@ -81,7 +81,7 @@ def other_ca() -> DevCertificateAuthority:
 @pytest.fixture(scope="module")
 def service_tls(ca, tmp_path_factory) -> tuple[Path, Path]:
     """The service's TLS chain and key on disk, as `load_cert_chain` wants them."""
-    identity = ca.enrol_node(SERVICE, "networkmap", tls_subject_alt_names=LOOPBACK_SAN)
+    identity = ca.enrol_node(SERVICE, tls_subject_alt_names=LOOPBACK_SAN)
     directory = tmp_path_factory.mktemp("service-tls")
     chain, key = directory / "tls.pem", directory / "tls.key"
     chain.write_bytes(chain_to_pem(identity.tls_chain[:-1]))
