@@ -1,7 +1,7 @@
 """`python -m deploy.broker_service`: keep a local network's private RabbitMQ running.
 
 A PrivateBroker stops when the process that started it ends; this process is that owner for a
-local network. It starts the broker, provisions one user per node (a TLS common name allowed
+local network. It starts the broker, provisions one user per node (its broker user name, allowed
 only its own inbox), writes a `ready` file, and on SIGTERM or SIGINT stops exactly that broker.
 """
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ca", type=Path, required=True, help="PEM the clients' chains end in")
     parser.add_argument("--cert", type=Path, required=True, help="broker TLS chain, leaf first")
     parser.add_argument("--key", type=Path, required=True)
-    parser.add_argument("--users", type=Path, required=True, help="JSON {common name: inbox}")
+    parser.add_argument("--users", type=Path, required=True, help="JSON {broker user: inbox}")
     args = parser.parse_args(argv)
     ready = args.home / "ready"
     ready.unlink(missing_ok=True)

@@ -31,8 +31,8 @@ from pydantic import BaseModel, Field
 from deploy.monitoring import write_monitoring_files
 from deploy.rabbitmq import ensure_rabbitmq_installed, free_port
 from dlt.identity import X500Name
-from dlt.identity.hierarchy import tls_common_name
 from dlt.messaging.amqp import inbox_queue_name
+from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.certificate_store import load_node_certificates
 from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
 from dlt.rpc.client import RpcClient, RpcError
@@ -318,7 +318,7 @@ class Localnet:
         users = {}
         for member in members:
             certs = load_node_certificates(self.node_dir(member))
-            users[tls_common_name(member.x500)] = inbox_queue_name(certs.party.owning_key)
+            users[broker_user_name(member.x500)] = inbox_queue_name(certs.party.owning_key)
         broker_home = self.home / "broker"
         broker_home.mkdir(exist_ok=True)
         (broker_home / "users.json").write_text(json.dumps(users, indent=2))
@@ -401,7 +401,7 @@ class Localnet:
             ca = (self.node_dir(member) / rpc["ca"]).read_bytes()
             try:
                 async with RpcClient(
-                    rpc["address"], rpc["username"], rpc["password"], ca
+                    rpc["address"], rpc["username"], rpc["password"], ca, node_name=member.x500
                 ) as client:
                     peers = (await client.network_map()).peers
             except RpcError:

@@ -4,11 +4,13 @@
 configuration, Erlang cookie, database, logs and PID file. It never reads /etc/rabbitmq, never
 uses the default cookie, and runs its own epmd on a private port, so it cannot disturb (or be
 disturbed by) a system RabbitMQ on the same machine. The AMQP listener accepts TLS on
-127.0.0.1 only, requires a client certificate from the network's CA, and logs the client in as
-the certificate's common name (SASL EXTERNAL); there is no password login and no management
-plugin.
+127.0.0.1 only, requires a client certificate from the network's CA (at most the node CA and the
+doorman CA between it and the root), and logs the client in as the certificate's whole subject
+(SASL EXTERNAL, `ssl_cert_login_from = distinguished_name`); there is no password login and no
+management plugin. Erlang/OTP applies the node CA's name constraints when it validates the client
+chain, so a node can log in only as the name the doorman approved (tests/broker proves it).
 
-Provisioning gives each node a password-less user named by its TLS common name, allowed to
+Provisioning gives each node a password-less user named `broker_user_name(legal name)`, allowed to
 declare and read only its own inbox queue and to publish through the default exchange (which is
 how it reaches every other node's inbox). See `node_permissions`.
 
@@ -43,8 +45,10 @@ INSTALL_HINT = "sudo apt-get install -y rabbitmq-server  (or: sudo bash deploy/e
 REQUIRED_PLUGIN = "rabbitmq_auth_mechanism_ssl"
 DEFAULT_VHOST = "/"
 
-# Queue names and user names go into permission regexes and definitions; keep them plain.
+# Queue names go into permission regexes and definitions; keep them plain.
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+# User names are rendered subjects: RabbitMQ escapes every byte outside printable ASCII.
+_SAFE_USER = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,1023}")
 
 _SCRIPT_CANDIDATES = (
     "/usr/lib/rabbitmq/bin/rabbitmq-server",
@@ -220,6 +224,15 @@ def _check_name(kind: str, value: str) -> str:
     return value
 
 
+def _check_user(value: str) -> str:
+    if not _SAFE_USER.fullmatch(value):
+        raise ValueError(
+            f"broker user {value!r} must be 1-1024 printable ASCII characters, as RabbitMQ "
+            "renders a certificate subject; make it with broker_user_name(legal name)"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Permissions:
     """A user's regexes on one vhost (RabbitMQ matches resource names against them)."""
@@ -336,12 +349,16 @@ class PrivateBroker:
                 f"ssl_options.keyfile = {tls / 'server.key'}",
                 "ssl_options.verify = verify_peer",
                 "ssl_options.fail_if_no_peer_cert = true",
-                # leaf <- node CA <- doorman CA <- root: two intermediates, allow some slack.
-                "ssl_options.depth = 4",
+                # leaf <- node CA <- doorman CA <- root: exactly two intermediates, so no other
+                # CA stands between a client and its node CA (OTP does not count self-issued
+                # ones, which the node CA's name constraints still bind).
+                "ssl_options.depth = 2",
                 "ssl_options.versions.1 = tlsv1.3",
                 "ssl_options.versions.2 = tlsv1.2",
                 "auth_mechanisms.1 = EXTERNAL",
-                "ssl_cert_login_from = common_name",
+                # The user is the whole subject, which name constraints bind to the approved
+                # name; a common name alone is a field any certificate may carry.
+                "ssl_cert_login_from = distinguished_name",
                 # No one gets anything by default; the `guest` user is deleted after first boot.
                 "default_permissions.configure = ^$",
                 "default_permissions.write = ^$",
@@ -638,15 +655,15 @@ class PrivateBroker:
     # -- provisioning ---------------------------------------------------------------------
 
     def provision(self, nodes: Mapping[str, str], *, declare_inboxes: bool = True) -> None:
-        """Create (or update) one password-less user per node TLS common name, each allowed only
-        its own inbox, in one definitions import; `nodes` maps common name -> inbox queue."""
+        """Create (or update) one password-less user per node, each allowed only its own inbox,
+        in one definitions import; `nodes` maps `broker_user_name(legal name)` -> inbox queue."""
         users, permissions, queues = [], [], []
-        for cn, queue in nodes.items():
-            _check_name("user (TLS common name)", cn)
+        for user, queue in nodes.items():
+            _check_user(user)
             rules = node_permissions(queue)
             users.append(
                 {
-                    "name": cn,
+                    "name": user,
                     # Empty hash: no password can ever match, so only EXTERNAL logs it in.
                     "password_hash": "",
                     "hashing_algorithm": "rabbit_password_hashing_sha256",
@@ -655,7 +672,7 @@ class PrivateBroker:
             )
             permissions.append(
                 {
-                    "user": cn,
+                    "user": user,
                     "vhost": self.vhost,
                     "configure": rules.configure,
                     "write": rules.write,
@@ -666,17 +683,17 @@ class PrivateBroker:
                 queues.append(_queue_definition(queue, self.vhost))
         self._import({"users": users, "permissions": permissions, "queues": queues})
 
-    def add_node_user(self, cn: str, inbox_queue: str, *, declare_inbox: bool = True) -> None:
+    def add_node_user(self, user: str, inbox_queue: str, *, declare_inbox: bool = True) -> None:
         """One node's user and permissions (see `node_permissions`), and its inbox declared, so
         messages sent before the node first connects are kept."""
-        self.provision({cn: inbox_queue}, declare_inboxes=declare_inbox)
+        self.provision({user: inbox_queue}, declare_inboxes=declare_inbox)
 
     def declare_inbox(self, queue: str) -> None:
         """Declare a durable inbox queue (idempotent; the arguments AmqpTransport declares)."""
         self._import({"queues": [_queue_definition(_check_name("queue name", queue), self.vhost)]})
 
-    def delete_node_user(self, cn: str) -> None:
-        self._ctl("delete_user", _check_name("user (TLS common name)", cn))
+    def delete_node_user(self, user: str) -> None:
+        self._ctl("delete_user", _check_user(user))
 
     def _import(self, definitions: Mapping[str, object]) -> None:
         document = {"vhosts": [{"name": self.vhost}], **definitions}

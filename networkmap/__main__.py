@@ -172,7 +172,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
             if node.notary is None
             else (" (validating notary)" if node.notary.validating else " (notary)")
         )
-        print(f"  {node.directory}  {node.name}  TLS CN={node.tls_common_name}{role}")
+        print(f"  {node.directory}  {node.name}  broker user {node.broker_user}{role}")
     return 0
 
 

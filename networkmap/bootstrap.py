@@ -13,14 +13,14 @@ what a node process needs to start.
     networkmap.db               doorman and network map state (created by `serve`)
     networkmap.pid              while `serve` runs
     nodes/<slug>/               slug: the name's attributes, lower case, joined by '-'
-        node.json               name, slug, TLS common name, notary role
+        node.json               name, slug, broker user, notary role
         truststore.pem
         network-parameters.signed
         node-info.signed        SignedNodeInfo
         certificates/           node-ca.pem/.key, tls.pem/.key, identity.pem/.key
 
-Each node's TLS certificate names the node with CN = `tls_common_name(name)` (``node-`` and 32
-hex digits of SHA-256 of the name), because the AMQP broker authenticates connections by CN.
+Every node CA is bound to its node's name by name constraints, and each node's TLS certificate
+names exactly the node: the AMQP broker logs a node in as that subject (`broker_user_name`).
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ from dlt.identity.hierarchy import (
     DEV_NETWORK_MAP_NAME,
     DEV_ROOT_NAME,
     DEV_VALIDITY,
-    tls_common_name,
 )
+from dlt.identity.name_constraints import identity_host_name
+from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.certificate_store import save_node_certificates, write_private_key
 from dlt.node.network_map_types import (
     SignedNetworkParameters,
@@ -72,7 +73,6 @@ KEY_PASSWORD_ENV = "NETWORKMAP_KEY_PASSWORD"
 
 PRODUCTION_ORGANISATION = "DLT Energy Network"
 SERVICE_NAME = X500Name("DLT Energy Dev", "London", "GB", common_name="Network Map Service")
-SERVICE_TLS_COMMON_NAME = "networkmap"
 DEFAULT_SERVICE_HOSTS = ("localhost", "127.0.0.1")
 NODE_INFO_FIELDS = frozenset({"addresses", "rpc_address", "platform_version", "serial"})
 
@@ -208,7 +208,7 @@ class BootstrappedNode:
     name: X500Name
     slug: str
     directory: Path
-    tls_common_name: str
+    broker_user: str
     node_info: NodeInfo
     signed_node_info: SignedNodeInfo
     certificates: NodeCertificates
@@ -246,7 +246,7 @@ def node_slug(name: X500Name) -> str:
     text = "-".join(part for part in parts if part)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or tls_common_name(name)
+    return slug or "node-" + identity_host_name(name).partition(".")[0]
 
 
 def cluster_replica_name(service: X500Name, number: int) -> X500Name:
@@ -316,10 +316,7 @@ def bootstrap_network(
         validity=validity,
         now=now,
     )
-    enrolled = {
-        name: ca.enrol_node(name, tls_common_name(name), validity=validity, now=now)
-        for name in names
-    }
+    enrolled = {name: ca.enrol_node(name, validity=validity, now=now) for name in names}
 
     notary_infos = tuple(
         NotaryInfo(identity=enrolled[name].party, validating=validating[name])
@@ -357,7 +354,7 @@ def bootstrap_network(
             name=name,
             slug=node_slug(name),
             directory=layout.nodes_dir / node_slug(name),
-            tls_common_name=tls_common_name(name),
+            broker_user=broker_user_name(name),
             node_info=info,
             signed_node_info=signed_info,
             certificates=certs,
@@ -409,6 +406,14 @@ def _check_request(
                 f"node_info_fields for {name} sets {', '.join(sorted(extra))}; only "
                 f"{', '.join(sorted(NODE_INFO_FIELDS))} may be given (the identity is certified)"
             )
+    folded: dict[tuple[tuple[str, str], ...], X500Name] = {}
+    for name in names:
+        other = folded.setdefault(name.comparison_key(), name)
+        if other != name:
+            raise BootstrapError(
+                f"{name} and {other} differ only in case or spacing, which TLS name matching "
+                "ignores; make their names differ in letters"
+            )
     slugs: dict[str, X500Name] = {}
     for name in names:
         other = slugs.setdefault(node_slug(name), name)
@@ -420,15 +425,13 @@ def _check_request(
     return names
 
 
-def _replaced(
-    name: X500Name, *, organisation: str | None = None, common_name: str | None = None
-) -> X500Name:
+def _replaced(name: X500Name, *, organisation: str) -> X500Name:
     return X500Name(
-        organisation or name.organisation,
+        organisation,
         name.locality,
         name.country,
         organisation_unit=name.organisation_unit,
-        common_name=common_name or name.common_name,
+        common_name=name.common_name,
         state=name.state,
     )
 
@@ -453,8 +456,8 @@ def _write_service_identity(
     now: datetime | None,
 ) -> None:
     """The service's TLS certificate, under a node CA from the doorman so it chains to the root
-    (a NETWORK_MAP certificate may not issue one). The TLS key stays unencrypted: the service
-    must start unattended."""
+    (a NETWORK_MAP certificate may not issue one), bound to the service's name and the host names
+    it serves under. The TLS key stays unencrypted: the service must start unattended."""
     node_ca_key = EcdsaP256PrivateKey.generate()
     service_name = _replaced(SERVICE_NAME, organisation=organisation)
     node_ca = issue_certificate(
@@ -465,12 +468,15 @@ def _write_service_identity(
         role=CertRole.NODE_CA,
         validity=validity,
         now=now,
+        permitted_host_names=[
+            n.value for n in service_subject_alt_names(hosts) if isinstance(n, x509.DNSName)
+        ],
     )
     tls_key = EcdsaP256PrivateKey.generate()
     tls = issue_certificate(
         issuer_cert=node_ca,
         issuer_key=node_ca_key,
-        subject=_replaced(service_name, common_name=SERVICE_TLS_COMMON_NAME),
+        subject=service_name,
         subject_key=tls_key.public_key,
         role=CertRole.TLS,
         validity=validity,
@@ -510,7 +516,7 @@ def _write_node(node: BootstrappedNode, root_pem: bytes, parameters_bytes: bytes
     description = {
         "name": str(node.name),
         "slug": node.slug,
-        "tls_common_name": node.tls_common_name,
+        "broker_user": node.broker_user,
         "notary": None if node.notary is None else {"validating": node.notary.validating},
     }
     (directory / "node.json").write_text(json.dumps(description, indent=2) + "\n")

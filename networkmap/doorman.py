@@ -1,9 +1,12 @@
 """The doorman: admits nodes by signing their node CA certificates.
 
 A node sends a CSR for its node CA key and X.500 name. The doorman checks the CSR, refuses a name
-already held (or requested) with another key, and queues the request; dev mode approves at once,
-otherwise an operator approves or rejects it. Requests live in SQLite, so a restart, or an
-operator command run in another process against the same file, sees the same state.
+already held (or requested) with another key, or one equal to a held name but for case and
+spacing, and queues the request; dev mode approves at once, otherwise an operator approves or
+rejects it. The node CA it issues is bound to the approved name by critical name constraints
+(see dlt.identity.name_constraints): the node can certify nothing else. Requests live in SQLite,
+so a restart, or an operator command run in another process against the same file, sees the
+same state.
 """
 
 from __future__ import annotations
@@ -146,6 +149,7 @@ class Doorman:
                         "reject the old request if it was made in error"
                     )
                 return self._approve(db, existing) if self.dev_mode else existing
+            _refuse_folded_duplicate(db, name)
             ticket = secrets.token_hex(16)
             db.execute(
                 "INSERT INTO registrations (ticket, name, public_key, csr_pem, status, "
@@ -282,6 +286,19 @@ class Doorman:
                 "`python -m networkmap pending --home DIR`"
             )
         return _registration(row)
+
+
+def _refuse_folded_duplicate(db: sqlite3.Connection, name: X500Name) -> None:
+    """Two names equal but for case or spacing are one name to TLS stacks that fold them (the
+    broker's Erlang/OTP does, when it applies name constraints), so only one may be held."""
+    key = name.comparison_key()
+    for (held,) in db.execute("SELECT name FROM registrations WHERE status != 'rejected'"):
+        other = X500Name.parse(held)
+        if other.comparison_key() == key:
+            raise DuplicateNameError(
+                f"{name} differs from '{other}', which is already registered, only in case or "
+                "spacing; request a name that differs in letters"
+            )
 
 
 def _registration(row: sqlite3.Row) -> Registration:

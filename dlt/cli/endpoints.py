@@ -2,9 +2,11 @@
 
 Every command that talks to a node takes the same connection options:
 
-- `--address HOST:PORT` with `--ca FILE` (or `$DLT_RPC_CA`): any node, anywhere;
+- `--address HOST:PORT` with `--ca FILE` (or `$DLT_RPC_CA`): any node, anywhere; with
+  `--node-name X500` the node there must prove it is that node;
 - or `--node NAME`: a node of a local network directory (`--home DIR`, else `$DLT_HOME`,
-  else `./localnet`), which also supplies the CA certificate and default credentials;
+  else `./localnet`), which also supplies the CA certificate, default credentials and the
+  node's legal name, which the node's TLS certificate must carry (see RpcClient `node_name`);
 - `--user` / `--password` (or `$DLT_RPC_USER` / `$DLT_RPC_PASSWORD`) override the user. When
   no password is given anywhere and the command runs at a terminal, it is asked for.
 
@@ -54,6 +56,8 @@ class NodeEndpoint:
     ca_pem_path: Path
     username: str | None = None
     password: str | None = None
+    name: X500Name | None = None
+    """The legal name the node's TLS certificate must carry; None checks only the address."""
 
 
 def node_slug(name: str) -> str:
@@ -108,11 +112,13 @@ def resolve_node(home: Path, name: str) -> NodeEndpoint:
     if not isinstance(address, str) or not isinstance(ca, str):
         raise CommandError(f'{path} must give "address" and "ca" as strings')
     username, password = raw.get("username"), raw.get("password")
+    recorded = raw.get("name")
     return NodeEndpoint(
         address=address,
         ca_pem_path=(path.parent / ca).resolve(),
         username=username if isinstance(username, str) else None,
         password=password if isinstance(password, str) else None,
+        name=_x500(recorded) if isinstance(recorded, str) else None,
     )
 
 
@@ -161,6 +167,12 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         help=f"local network directory for --node (default: ${HOME_ENV}, else ./{DEFAULT_HOME})",
     )
     group.add_argument(
+        "--node-name",
+        metavar="X500",
+        help="with --address: the node's legal name, which its TLS certificate must carry "
+        "(with --node it is read from the network directory)",
+    )
+    group.add_argument(
         "--ca",
         type=Path,
         metavar="FILE",
@@ -193,11 +205,20 @@ def endpoint_from(args: argparse.Namespace) -> NodeEndpoint:
         base = NodeEndpoint(address=args.address, ca_pem_path=ca)
     else:
         raise CommandError("say which node: --address HOST:PORT or --node NAME")
+    name = base.name
+    if args.node_name is not None:
+        try:
+            name = X500Name.parse(args.node_name)
+        except ValueError as exc:
+            raise CommandError(
+                f"--node-name {args.node_name!r} is not a legal name: {exc}"
+            ) from exc
     return NodeEndpoint(
         address=base.address,
         ca_pem_path=args.ca or base.ca_pem_path,
         username=args.user or os.environ.get(USER_ENV) or base.username,
         password=args.password or os.environ.get(PASSWORD_ENV) or base.password,
+        name=name,
     )
 
 
@@ -219,7 +240,14 @@ def connect(args: argparse.Namespace) -> RpcClient:
         ) from exc
     if b"-----BEGIN CERTIFICATE-----" not in ca_pem:
         raise CommandError(f"{endpoint.ca_pem_path} is not a PEM certificate")
-    return RpcClient(endpoint.address, endpoint.username, password, ca_pem, timeout=args.timeout)
+    return RpcClient(
+        endpoint.address,
+        endpoint.username,
+        password,
+        ca_pem,
+        node_name=endpoint.name,
+        timeout=args.timeout,
+    )
 
 
 def call_node(args: argparse.Namespace, work: Callable[[RpcClient], Awaitable[T]]) -> T:

@@ -1,15 +1,9 @@
 """Legal identities: X.500 names, parties, and the certificate hierarchy that admits them."""
 
 from dlt.identity.certificates import (
-    BadCertificateSignatureError,
-    CertificateExpiredError,
     CertificateFormatError,
-    CertificatePathError,
-    CertificateRoleError,
     CertRole,
     InvalidCsrError,
-    UntrustedRootError,
-    WrongIssuerError,
     cert_from_pem,
     cert_role,
     cert_to_pem,
@@ -24,7 +18,17 @@ from dlt.identity.certificates import (
     sign_csr,
     validate_path,
 )
+from dlt.identity.errors import (
+    BadCertificateSignatureError,
+    CertificateExpiredError,
+    CertificatePathError,
+    CertificateRoleError,
+    NameConstraintError,
+    UntrustedRootError,
+    WrongIssuerError,
+)
 from dlt.identity.hierarchy import DevCertificateAuthority, NodeCertificates
+from dlt.identity.name_constraints import identity_host_name
 from dlt.identity.party import AbstractParty, AnonymousParty, Party
 from dlt.identity.x500 import InvalidX500NameError, X500Name
 
@@ -40,6 +44,7 @@ __all__ = [
     "DevCertificateAuthority",
     "InvalidCsrError",
     "InvalidX500NameError",
+    "NameConstraintError",
     "NodeCertificates",
     "Party",
     "UntrustedRootError",
@@ -55,6 +60,7 @@ __all__ = [
     "create_self_signed_root",
     "csr_from_pem",
     "csr_to_pem",
+    "identity_host_name",
     "issue_certificate",
     "sign_csr",
     "validate_path",

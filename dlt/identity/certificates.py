@@ -29,7 +29,24 @@ from dlt.crypto import (
     SingleKey,
     public_key_from_cryptography,
 )
-from dlt.identity.x500 import InvalidX500NameError, X500Name
+from dlt.identity.errors import (
+    BadCertificateSignatureError,
+    CertificateExpiredError,
+    CertificatePathError,
+    CertificateRoleError,
+    UntrustedRootError,
+    WrongIssuerError,
+)
+from dlt.identity.name_constraints import (
+    NameConstraints,
+    certificate_alt_names,
+    check_names,
+    identity_host_name,
+    node_ca_name_constraints,
+    read_name_constraints,
+    require_node_ca_constraints,
+)
+from dlt.identity.x500 import InvalidX500NameError, X500Name, describe_name
 
 # A UUID OID per ITU-T X.667 (arc 2.25 followed by the decimal value of a UUID generated once
 # for this project: af8f5227-ed95-424a-8088-40365eb59cbc), so no enterprise number is squatted.
@@ -37,10 +54,13 @@ CERT_ROLE_OID = x509.ObjectIdentifier("2.25.233359064034144985927620041468802342
 
 DEFAULT_ROOT_VALIDITY = timedelta(days=3650)
 
-DEFAULT_TLS_SUBJECT_ALT_NAMES: tuple[x509.GeneralName, ...] = (
-    x509.DNSName("localhost"),
-    x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
-)
+LOOPBACK = x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))
+
+
+def default_tls_subject_alt_names(name: X500Name) -> list[x509.GeneralName]:
+    """A TLS certificate's names by default: the node's identity host name, which clients that
+    check identity ask for, and 127.0.0.1, where a local network listens."""
+    return [x509.DNSName(identity_host_name(name)), LOOPBACK]
 
 
 class CertRole(enum.IntEnum):
@@ -87,30 +107,6 @@ def _path_length(role: CertRole) -> int:
 def is_ca(role: CertRole) -> bool:
     """Whether certificates of `role` issue other certificates (and so are X.509 CAs)."""
     return role in ALLOWED_CHILD_ROLES
-
-
-class CertificatePathError(Exception):
-    """A certificate, or a chain of them, that cannot be trusted; the message says which."""
-
-
-class CertificateExpiredError(CertificatePathError):
-    """A certificate is used outside its validity period (expired or not yet valid)."""
-
-
-class WrongIssuerError(CertificatePathError):
-    """A certificate does not name (or identify) the certificate placed above it as issuer."""
-
-
-class BadCertificateSignatureError(CertificatePathError):
-    """A certificate's signature does not verify under its issuer's public key."""
-
-
-class CertificateRoleError(CertificatePathError):
-    """A role extension is missing or garbled, or a role is issued by one that may not issue it."""
-
-
-class UntrustedRootError(CertificatePathError):
-    """The chain does not lead to the network's trusted root, or that root is not a root CA."""
 
 
 class InvalidCsrError(ValueError):
@@ -219,12 +215,16 @@ def issue_certificate(
     validity: timedelta,
     now: datetime | None = None,
     subject_alt_names: Sequence[x509.GeneralName] | None = None,
+    permitted_host_names: Sequence[str] = (),
 ) -> x509.Certificate:
-    """Issue a `role` certificate for `subject_key`, refusing roles the issuer may not issue.
+    """Issue a `role` certificate for `subject_key`, refusing roles the issuer may not issue
+    and names the issuer's name constraints do not permit.
 
     The validity is cut to the issuer's own notAfter, so a child never outlives its parent.
-    `subject_alt_names` applies to TLS certificates only (default: localhost and 127.0.0.1;
-    an empty sequence leaves the extension out).
+    `subject_alt_names` applies to TLS certificates only (default: the identity host name and
+    127.0.0.1; an empty sequence leaves the extension out). A NODE_CA is always bound to
+    `subject` by name constraints; `permitted_host_names` adds host names it may certify (for
+    the network map service; the doorman adds none).
     """
     if not isinstance(subject_key, SingleKey):
         raise TypeError(f"a certificate holds a single key, not {type(subject_key).__name__}")
@@ -239,6 +239,18 @@ def issue_certificate(
     _check_key_scheme(role, subject_key, f"'{subject}'")
     if subject_alt_names is not None and role is not CertRole.TLS:
         raise ValueError(f"subject alternative names apply to TLS certificates, not {role.name}")
+    if permitted_host_names and role is not CertRole.NODE_CA:
+        raise ValueError(f"permitted host names apply to NODE_CA certificates, not {role.name}")
+    names: list[x509.GeneralName] = []
+    if role is CertRole.TLS:
+        names = list(
+            default_tls_subject_alt_names(subject)
+            if subject_alt_names is None
+            else subject_alt_names
+        )
+    issuer_constraints = read_name_constraints(issuer_cert, _describe(issuer_cert))
+    if issuer_constraints is not None:
+        check_names(f"'{subject}' ({role.name})", subject.to_x509(), names, [issuer_constraints])
     _check_positive(validity)
 
     moment = _now(now)
@@ -258,6 +270,10 @@ def issue_certificate(
         not_after=min(moment + validity, issuer_end),
     )
     builder = builder.add_extension(_authority_key_identifier(issuer_cert), critical=False)
+    if role is CertRole.NODE_CA:
+        builder = builder.add_extension(
+            node_ca_name_constraints(subject, permitted_host_names), critical=True
+        )
     if role is CertRole.TLS:
         builder = builder.add_extension(
             x509.ExtendedKeyUsage(
@@ -265,7 +281,6 @@ def issue_certificate(
             ),
             critical=False,
         )
-        names = DEFAULT_TLS_SUBJECT_ALT_NAMES if subject_alt_names is None else subject_alt_names
         if names:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName(list(names)), critical=False
@@ -387,7 +402,7 @@ def sign_csr(
     """
     if not csr.is_signature_valid:
         raise InvalidCsrError(
-            f"the signing request for {_name_text(csr.subject)} is not signed by the key "
+            f"the signing request for {describe_name(csr.subject)} is not signed by the key "
             "it contains; create it again with create_csr"
         )
     try:
@@ -423,6 +438,7 @@ _UNDERSTOOD_EXTENSIONS = frozenset(
         ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
         ExtensionOID.SUBJECT_KEY_IDENTIFIER,
         ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ExtensionOID.NAME_CONSTRAINTS,
         CERT_ROLE_OID,
     }
 )
@@ -437,7 +453,9 @@ def validate_path(
     `trusted_root` through issuers that may issue each role, all valid at `now`.
 
     Links are checked from the root down, so nothing is read from a certificate until its
-    issuer has been trusted. Raises a `CertificatePathError` subclass naming the culprit.
+    issuer has been trusted. Every certificate's names must lie within the name constraints of
+    every CA above it, and a NODE_CA must be bound to its own name (see name_constraints).
+    Raises a `CertificatePathError` subclass naming the culprit.
     """
     moment = _now(now)
     certs = list(chain)
@@ -452,8 +470,17 @@ def validate_path(
         )
     _check_root(trusted_root, moment)
     path = [*certs, trusted_root]
+    constraints: list[NameConstraints] = []
     for index in range(len(path) - 1, 0, -1):
-        _check_link(path[index - 1], path[index], moment, cas_below=index - 1)
+        issuer, child = path[index], path[index - 1]
+        found = read_name_constraints(issuer, _describe(issuer))
+        if found is not None:
+            constraints.append(found)
+        _check_link(child, issuer, moment, cas_below=index - 1)
+        what = _describe(child)
+        check_names(what, child.subject, certificate_alt_names(child), constraints)
+        if cert_role(child) is CertRole.NODE_CA:
+            require_node_ca_constraints(child, what)
 
 
 def _is_foreign_root(cert: x509.Certificate) -> bool:
@@ -477,7 +504,7 @@ def _check_root(root: x509.Certificate, moment: datetime) -> None:
         )
     if root.issuer != root.subject:
         raise UntrustedRootError(
-            f"the trusted root {_describe(root)} is issued by {_name_text(root.issuer)}, "
+            f"the trusted root {_describe(root)} is issued by {describe_name(root.issuer)}, "
             "not by itself; configure the self-signed network root as the trust anchor"
         )
     try:
@@ -497,7 +524,7 @@ def _check_link(
 ) -> None:
     if child.issuer != parent.subject:
         raise WrongIssuerError(
-            f"certificate {_describe(child)} is issued by {_name_text(child.issuer)}, "
+            f"certificate {_describe(child)} is issued by {describe_name(child.issuer)}, "
             f"but the certificate above it in the chain is {_describe(parent)}; order the chain "
             "leaf first and make sure it comes from this network"
         )
@@ -690,16 +717,8 @@ def _validity(cert: x509.Certificate) -> tuple[datetime, datetime]:
     return cert.not_valid_before_utc, cert.not_valid_after_utc
 
 
-def _name_text(name: x509.Name) -> str:
-    """A name quoted as people write it ('O=Alice, L=Leeds, C=GB'), or RFC 4514 if foreign."""
-    try:
-        return f"'{X500Name.from_x509(name)}'"
-    except InvalidX500NameError:
-        return repr(name.rfc4514_string())
-
-
 def _subject(cert: x509.Certificate) -> str:
-    return _name_text(cert.subject)
+    return describe_name(cert.subject)
 
 
 def _describe(cert: x509.Certificate) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from dlt.crypto import EcdsaP256PrivateKey, Ed25519PrivateKey, SecureHash
+from dlt.crypto import EcdsaP256PrivateKey, Ed25519PrivateKey
 from dlt.identity.certificates import (
     CertRole,
     certificate_name,
@@ -27,21 +27,6 @@ DEV_VALIDITY = timedelta(days=3650)
 DEV_ROOT_NAME = X500Name("DLT Energy Dev", "London", "GB", common_name="Root CA")
 DEV_DOORMAN_NAME = X500Name("DLT Energy Dev", "London", "GB", common_name="Doorman CA")
 DEV_NETWORK_MAP_NAME = X500Name("DLT Energy Dev", "London", "GB", common_name="Network Map")
-
-
-_TLS_COMMON_NAME_PREFIX = "node-"
-_TLS_COMMON_NAME_HEX_DIGITS = 32
-
-
-def tls_common_name(name: X500Name) -> str:
-    """The CN of a node's TLS certificate: ``node-`` and 32 hex digits of SHA-256(str(name)).
-
-    The AMQP broker authenticates a connection by this CN (EXTERNAL auth, user = CN), so it must
-    be short, free of the punctuation legal names may contain, and computable by anyone from the
-    name alone: it depends on the name, never on a key, so re-keying a node keeps its broker user.
-    """
-    digest = SecureHash.sha256(str(name).encode("utf-8"))
-    return _TLS_COMMON_NAME_PREFIX + str(digest)[:_TLS_COMMON_NAME_HEX_DIGITS]
 
 
 @dataclass(frozen=True)
@@ -154,17 +139,13 @@ class DevCertificateAuthority:
     def enrol_node(
         self,
         name: X500Name,
-        tls_common_name: str | None = None,
         *,
         tls_subject_alt_names: Sequence[x509.GeneralName] | None = None,
         validity: timedelta = DEV_VALIDITY,
         now: datetime | None = None,
     ) -> NodeCertificates:
-        """Admit a node: a node CA from the doorman, then its TLS and legal identity certificates.
-
-        The TLS certificate names the node too, with `tls_common_name` as its CN when given,
-        because the message broker authenticates connections by that CN.
-        """
+        """Admit a node: a node CA from the doorman, bound to `name` by name constraints, then
+        its TLS and legal identity certificates, both naming exactly `name`."""
         node_ca_key = EcdsaP256PrivateKey.generate()
         node_ca_cert = issue_certificate(
             issuer_cert=self.doorman_cert,
@@ -180,24 +161,10 @@ class DevCertificateAuthority:
             node_ca_key=node_ca_key,
             doorman_cert=self.doorman_cert,
             root_cert=self.root_cert,
-            tls_common_name=tls_common_name,
             tls_subject_alt_names=tls_subject_alt_names,
             validity=validity,
             now=now,
         )
-
-
-def _with_common_name(name: X500Name, common_name: str | None) -> X500Name:
-    if common_name is None:
-        return name
-    return X500Name(
-        name.organisation,
-        name.locality,
-        name.country,
-        organisation_unit=name.organisation_unit,
-        common_name=common_name,
-        state=name.state,
-    )
 
 
 def issue_node_identities(
@@ -206,20 +173,21 @@ def issue_node_identities(
     node_ca_key: EcdsaP256PrivateKey,
     doorman_cert: x509.Certificate,
     root_cert: x509.Certificate,
-    tls_common_name: str | None = None,
     tls_subject_alt_names: Sequence[x509.GeneralName] | None = None,
     validity: timedelta = DEV_VALIDITY,
     now: datetime | None = None,
 ) -> NodeCertificates:
     """A node's TLS (P-256) and legal identity (Ed25519) certificates under its node CA.
 
-    The doorman signs only the node CA; a node issues these two itself, with fresh keys."""
+    The doorman signs only the node CA; a node issues these two itself, with fresh keys, and
+    both name the node exactly, as its node CA's name constraints require: peers and the
+    broker identify it by that name."""
     name = certificate_name(node_ca_cert)
     tls_key = EcdsaP256PrivateKey.generate()
     tls_cert = issue_certificate(
         issuer_cert=node_ca_cert,
         issuer_key=node_ca_key,
-        subject=_with_common_name(name, tls_common_name),
+        subject=name,
         subject_key=tls_key.public_key,
         role=CertRole.TLS,
         validity=validity,

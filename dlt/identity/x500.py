@@ -151,6 +151,12 @@ class X500Name:
     def __lt__(self, other: X500Name) -> bool:
         return str(self) < str(other)
 
+    def comparison_key(self) -> tuple[tuple[str, str], ...]:
+        """The name with case folded and runs of white space made one space: two names with
+        the same key are the same name to RFC 4518 matching (and to Erlang/OTP's TLS, which
+        folds Latin-1 case and spaces), so a network must never admit both."""
+        return tuple((attr, " ".join(value.casefold().split())) for attr, value in self._items())
+
     @classmethod
     def __get_pydantic_core_schema__(
         cls, _source: Any, _handler: GetCoreSchemaHandler
@@ -165,6 +171,14 @@ class X500Name:
         return core_schema.no_info_plain_validator_function(
             validate, serialization=core_schema.to_string_ser_schema()
         )
+
+
+def describe_name(name: x509.Name) -> str:
+    """A name quoted as people write it ('O=Alice, L=Leeds, C=GB'), or RFC 4514 if foreign."""
+    try:
+        return f"'{X500Name.from_x509(name)}'"
+    except InvalidX500NameError:
+        return repr(name.rfc4514_string())
 
 
 def _validate_value(attr: str, value: str, limit: int) -> None:

@@ -2,10 +2,11 @@
 
 Each node consumes its own inbox queue on a broker and publishes to a peer's inbox through the
 default exchange. The connection is authenticated by the node's TLS client certificate (SASL
-EXTERNAL: the broker's user name is the certificate's common name), and every message carries
-`user_id` = that common name, which RabbitMQ checks against the authenticated user and refuses
-when they differ. The receiver therefore learns the sender from `user_id`, never from the
-payload, and maps it to a legal name with `sender_from_user_id`.
+EXTERNAL: the broker's user name is the certificate's whole subject, `broker_user_name`, which the
+node CA's name constraints bind to the node's legal name), and every message carries `user_id` =
+that user, which RabbitMQ checks against the authenticated user and refuses when they differ.
+The receiver therefore learns the sender from `user_id`, never from the payload, and maps it to
+a legal name with `sender_from_user_id`.
 
 Delivery is at least once, as the Transport contract says:
 
@@ -49,12 +50,12 @@ from aio_pika.abc import (
 )
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS, ChannelInvalidStateError
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 from yarl import URL
 
 from dlt.crypto import PublicKey
 from dlt.identity import X500Name, cert_to_pem
 from dlt.identity.hierarchy import NodeCertificates
+from dlt.messaging.broker_identity import rabbitmq_subject
 from dlt.messaging.transport import (
     InboundMessage,
     MessageHandler,
@@ -98,20 +99,13 @@ class TlsMaterial:
         )
 
     @property
-    def common_name(self) -> str:
-        """The CN of the leaf certificate: the broker user name this material logs in as."""
+    def user_name(self) -> str:
+        """The broker user this material logs in as: the leaf's subject as RabbitMQ renders it."""
         try:
             leaf = x509.load_pem_x509_certificate(self.cert_chain_pem)
         except ValueError as exc:
             raise ValueError(f"the TLS certificate chain is not PEM: {exc}") from exc
-        names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if not names:
-            raise ValueError(
-                f"the TLS certificate {leaf.subject.rfc4514_string()} has no common name; "
-                "the broker logs nodes in by CN, so enrol the node with tls_common_name"
-            )
-        value = names[0].value
-        return value if isinstance(value, str) else value.decode()
+        return rabbitmq_subject(leaf.subject)
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client context: TLS 1.2+, the broker verified against `ca_pem` and its host name,
@@ -134,7 +128,7 @@ class TlsMaterial:
         return context
 
     def __repr__(self) -> str:
-        return f"TlsMaterial(common_name={self.common_name!r})"
+        return f"TlsMaterial(user_name={self.user_name!r})"
 
 
 # Errors that retrying cannot fix: the broker refused our certificate or our user.
@@ -201,10 +195,10 @@ class AmqpTransport:
     ) -> None:
         """`broker_url` is `amqps://host:port/vhost` (vhost `/` as `%2F`); EXTERNAL auth is
         added. `resolve_queue` maps a peer to its inbox queue and may raise LookupError for an
-        unknown peer; `sender_from_user_id` maps a broker-validated user id (a peer's TLS CN)
-        to the peer's name, or None when no known peer has it. With `declare_inbox` the node
-        declares its durable inbox itself (it needs configure permission on it), otherwise the
-        queue must exist already.
+        unknown peer; `sender_from_user_id` maps a broker-validated user id (a peer's
+        `broker_user_name`) to the peer's name, or None when no known peer has it. With
+        `declare_inbox` the node declares its durable inbox itself (it needs configure
+        permission on it), otherwise the queue must exist already.
 
         `prefetch` bounds the deliveries the broker hands over before any is acknowledged. A
         handler that holds messages unacknowledged while it waits for later ones (as the flow
@@ -223,7 +217,7 @@ class AmqpTransport:
             raise ValueError("prefetch and max_in_flight must be at least 1")
         self.our_name = our_name
         self.inbox_queue = inbox_queue
-        self.user_id = tls.common_name
+        self.user_id = tls.user_name
         self._url = url.update_query(auth="external")
         self._tls = tls
         self._ssl_context: ssl.SSLContext | None = None

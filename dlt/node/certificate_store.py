@@ -1,7 +1,7 @@
 """A node's certificates and keys on disk, in `<node directory>/certificates/`.
 
     node-ca.pem/.key     node CA chain (node CA, doorman CA, root) and its P-256 key
-    tls.pem/.key         TLS chain (TLS, node CA, doorman, root): CN = tls_common_name(name)
+    tls.pem/.key         TLS chain (TLS, node CA, doorman, root), subject = the legal name
     identity.pem/.key    legal identity chain and its Ed25519 key
 
 Keys are PKCS#8 PEM, created 0600; the folder is 0700. The bootstrapper writes this layout for

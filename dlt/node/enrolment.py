@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dlt.crypto import EcdsaP256PrivateKey, load_private_key
 from dlt.identity import X500Name, certs_from_pem, create_csr, csr_to_pem
-from dlt.identity.hierarchy import NodeCertificates, issue_node_identities, tls_common_name
+from dlt.identity.hierarchy import NodeCertificates, issue_node_identities
 from dlt.node.certificate_store import (
     certificates_dir,
     has_certificates,
@@ -69,7 +69,6 @@ async def enrol(
         node_ca_key=node_ca_key,
         doorman_cert=doorman,
         root_cert=root,
-        tls_common_name=tls_common_name(name),
     )
     save_node_certificates(directory, certs)
     for leftover in pending.iterdir():

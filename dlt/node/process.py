@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 from dlt.identity import X500Name
-from dlt.identity.hierarchy import NodeCertificates, tls_common_name
+from dlt.identity.hierarchy import NodeCertificates
 from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name
+from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.config import NodeConfig
 from dlt.node.enrolment import enrol
 from dlt.node.metrics import NodeMetrics
@@ -78,9 +79,10 @@ class NodeProcess:
             return found
 
         def sender_from_user_id(user_id: str) -> X500Name | None:
+            """The peer whose certified name the broker logged in as `user_id`."""
             infos = self.node.network_map.nodes if self.node else list(known.values())
             for info in infos:
-                if tls_common_name(info.name) == user_id:
+                if broker_user_name(info.name) == user_id:
                     return info.name
             return None
 

@@ -36,6 +36,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from dlt.encoding import decode
+from dlt.identity import X500Name, identity_host_name
 from dlt.rpc.generated import node_pb2, node_pb2_grpc
 
 DEFAULT_TIMEOUT: Final = 30.0
@@ -142,7 +143,11 @@ _ERRORS: Final[dict[grpc.StatusCode, type[RpcError]]] = {
 
 _UNAVAILABLE_HINTS: Final = (
     ("CERTIFICATE_VERIFY_FAILED", "the node's TLS certificate does not chain to the CA given"),
-    ("Hostname Verification", "the node's TLS certificate does not name the host connected to"),
+    (
+        "Hostname Verification",
+        "the node's TLS certificate does not carry the name asked for (the host connected to, "
+        "or the identity of the node expected there): it is not that node",
+    ),
     ("Connection refused", "nothing listens there; is the node running with RPC on that port?"),
     ("WRONG_VERSION_NUMBER", "that port does not speak TLS"),
 )
@@ -408,9 +413,10 @@ class RpcClient:
     """A connection to one node's RPC as one user. Use `async with`, or call `close()`.
 
     `ca_pem` is the certificate (PEM) that the node's TLS certificate chains to, normally the
-    network's root. For mutual TLS pass a client certificate chain and key. `server_name`
-    overrides the name checked against the node's certificate, for addresses the certificate
-    does not list.
+    network's root. With `node_name` the client talks only to that node: the server must present
+    a certificate for the node's identity host name, which only that node's name-constrained CA
+    can certify; otherwise it checks only that the certificate names the host connected to.
+    `server_name` overrides that host name. For mutual TLS pass a client certificate and key.
     """
 
     def __init__(
@@ -423,9 +429,16 @@ class RpcClient:
         client_cert_chain_pem: bytes | None = None,
         client_key_pem: bytes | None = None,
         server_name: str | None = None,
+        node_name: X500Name | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
+        if node_name is not None and server_name is not None:
+            raise ValueError("give node_name or server_name, not both: both set the name checked")
+        if node_name is not None:
+            server_name = identity_host_name(node_name)
         self.address = address
+        self.node_name = node_name
+        self._where = address if node_name is None else f"{address} (expecting {node_name})"
         self.username = username
         self.timeout = timeout
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
@@ -452,7 +465,7 @@ class RpcClient:
         try:
             return await method(request, metadata=self._metadata, timeout=self.timeout)
         except grpc.aio.AioRpcError as exc:
-            raise _mapped(exc, self.address) from None
+            raise _mapped(exc, self._where) from None
 
     # -- flows ------------------------------------------------------------------------------
 
@@ -469,11 +482,11 @@ class RpcClient:
         try:
             first = await call.read()
         except grpc.aio.AioRpcError as exc:
-            raise _mapped(exc, self.address) from None
+            raise _mapped(exc, self._where) from None
         if first is grpc.aio.EOF or first.WhichOneof("event") != "started":
             call.cancel()
             raise RpcError(f"the node did not confirm starting {flow_name}")
-        return FlowRun(call, first.started, self.address)
+        return FlowRun(call, first.started, self._where)
 
     async def run_flow(
         self,
@@ -577,7 +590,7 @@ class RpcClient:
             try:
                 info = await self._stub.UploadAttachment(chunks, metadata=self._metadata)
             except grpc.aio.AioRpcError as exc:
-                raise _mapped(exc, self.address) from None
+                raise _mapped(exc, self._where) from None
         return AttachmentInfo(
             id=info.id, size=info.size, filename=info.filename or None, uploader=info.uploader
         )
@@ -591,7 +604,7 @@ class RpcClient:
             while (chunk := await call.read()) is not grpc.aio.EOF:
                 yield chunk.data
         except grpc.aio.AioRpcError as exc:
-            raise _mapped(exc, self.address) from None
+            raise _mapped(exc, self._where) from None
 
     async def download_attachment(self, attachment_id: str) -> bytes:
         return b"".join([chunk async for chunk in self.attachment_chunks(attachment_id)])

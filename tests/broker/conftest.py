@@ -1,9 +1,9 @@
 """One private RabbitMQ broker per test session, with real TLS from a development CA.
 
-The broker's TLS certificate is issued to CN=localhost (SANs localhost and 127.0.0.1) under a
-node CA of the same development network as the nodes. Each node's TLS certificate has
-CN = `tls_common_name(node name)` (a hash of the X.500 name, see dlt.identity.hierarchy), which is
-the broker user it logs in as (EXTERNAL) and the `user_id` on everything it sends; its inbox is
+The broker's TLS certificate is issued (SAN 127.0.0.1) under a node CA of the same development
+network as the nodes. Each node's TLS certificate names exactly the node, as its name-constrained
+node CA allows; the subject rendered as RabbitMQ renders it, `broker_user_name(node name)`, is the
+broker user it logs in as (EXTERNAL) and the `user_id` on everything it sends; its inbox is
 `inbox_queue_name(legal identity key)`. Users and inboxes are provisioned once per session; each
 test starts with both inboxes purged, and the transports a test makes are stopped after it.
 """
@@ -22,9 +22,9 @@ import pytest
 
 from deploy.rabbitmq import PrivateBroker, find_rabbitmq_scripts, free_port
 from dlt.identity import DevCertificateAuthority, NodeCertificates, X500Name, cert_to_pem
-from dlt.identity.hierarchy import tls_common_name
 from dlt.messaging import InboundMessage
 from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name
+from dlt.messaging.broker_identity import broker_user_name
 
 ALICE = X500Name("Alice Solar", "Leeds", "GB")
 BOB = X500Name("Bob Wind", "York", "GB")
@@ -43,12 +43,12 @@ class BrokerNode:
 
 
 def _node(ca: DevCertificateAuthority, name: X500Name) -> BrokerNode:
-    certificates = ca.enrol_node(name, tls_common_name=tls_common_name(name))
+    certificates = ca.enrol_node(name)
     return BrokerNode(
         name=name,
         certificates=certificates,
         tls=TlsMaterial.for_node(certificates),
-        user_id=tls_common_name(name),
+        user_id=broker_user_name(name),
         queue=inbox_queue_name(certificates.party.owning_key),
     )
 
@@ -151,7 +151,7 @@ def broker_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerN
             "(apt-get install rabbitmq-server)"
         )
     ca = DevCertificateAuthority.create()
-    server = ca.enrol_node(BROKER, tls_common_name="localhost")
+    server = ca.enrol_node(BROKER)
     broker = PrivateBroker(
         home=tmp_path_factory.mktemp("rabbitmq"),
         amqps_port=free_port(15000, 20000),  # outside the ephemeral range: stable on restart

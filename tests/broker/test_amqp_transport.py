@@ -11,7 +11,6 @@ import pytest
 
 from deploy.rabbitmq import node_permissions
 from dlt.identity import DevCertificateAuthority, X500Name
-from dlt.identity.hierarchy import tls_common_name
 from dlt.messaging import OutboundMessage, TransportError
 from dlt.messaging.amqp import TlsMaterial
 
@@ -159,10 +158,8 @@ async def test_sending_to_an_unknown_peer_fails(net, make_inbox):
 
 
 async def test_broker_refuses_a_certificate_from_another_ca(net, make_inbox):
-    # Same CN as Alice's provisioned user, but issued by a CA the broker does not trust.
-    impostor = DevCertificateAuthority.create().enrol_node(
-        net.alice.name, tls_common_name=net.alice.user_id
-    )
+    # Alice's very name (so her broker user), but issued by a CA the broker does not trust.
+    impostor = DevCertificateAuthority.create().enrol_node(net.alice.name)
     forged = TlsMaterial.for_node(impostor)
     tls = TlsMaterial(net.alice.tls.ca_pem, forged.cert_chain_pem, forged.key_pem)
     transport = net.transport(net.alice, tls=tls, connect_timeout=3.0)
@@ -171,9 +168,8 @@ async def test_broker_refuses_a_certificate_from_another_ca(net, make_inbox):
     assert "SSL" in str(refused.value) or "certificate" in str(refused.value).lower()
 
 
-async def test_broker_refuses_a_common_name_that_is_not_a_provisioned_user(net, make_inbox):
-    mallory_name = X500Name("Mallory", "Leeds", "GB")
-    mallory = net.ca.enrol_node(mallory_name, tls_common_name=tls_common_name(mallory_name))
+async def test_broker_refuses_a_name_that_is_not_a_provisioned_user(net, make_inbox):
+    mallory = net.ca.enrol_node(X500Name("Mallory", "Leeds", "GB"))
     transport = net.transport(net.alice, tls=TlsMaterial.for_node(mallory), connect_timeout=3.0)
     with pytest.raises(TransportError, match=r"ACCESS_REFUSED|Authentication"):
         await transport.start(make_inbox())

@@ -37,7 +37,6 @@ from dlt.identity import (
     issue_certificate,
     validate_path,
 )
-from dlt.identity.hierarchy import tls_common_name
 from dlt.node.enrolment import EnrolmentPendingError, enrol
 from dlt.node.network_map_client import (
     NetworkMapClient,
@@ -82,7 +81,7 @@ def other_ca() -> DevCertificateAuthority:
 @pytest.fixture(scope="module")
 def service_tls(ca, tmp_path_factory) -> tuple[Path, Path]:
     """The service's TLS chain and key on disk, as `load_cert_chain` wants them."""
-    identity = ca.enrol_node(SERVICE, "networkmap", tls_subject_alt_names=LOOPBACK_SAN)
+    identity = ca.enrol_node(SERVICE, tls_subject_alt_names=LOOPBACK_SAN)
     directory = tmp_path_factory.mktemp("service-tls")
     chain, key = directory / "tls.pem", directory / "tls.key"
     chain.write_bytes(chain_to_pem(identity.tls_chain[:-1]))
@@ -454,7 +453,7 @@ async def test_a_node_without_certificates_enrols_with_the_doorman_on_first_star
     validate_path(certs.tls_chain, ca.root_cert)
     validate_path(certs.legal_identity_chain, ca.root_cert)
     assert certs.name == name
-    assert X500Name.from_x509(certs.tls_cert.subject).common_name == tls_common_name(name)
+    assert certs.tls_cert.subject == name.to_x509()
     again = await enrol(directory, name, client_for(server, ca.root_cert))
     assert again.party == certs.party
 

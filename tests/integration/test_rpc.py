@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from cryptography import x509
 
 import fixtures.token_schema  # noqa: F401 - registers TokenState's custom columns
 from dlt.flows import FlowLogic, flow
-from dlt.identity import X500Name
+from dlt.identity import X500Name, identity_host_name
 from dlt.identity.certificates import cert_to_pem
 from dlt.identity.hierarchy import DevCertificateAuthority
 from dlt.ledger import SignedTransaction
@@ -36,6 +35,7 @@ from dlt.rpc.client import (
 from dlt.rpc.generated import node_pb2, node_pb2_grpc
 from dlt.rpc.server import RpcServer, RpcServerError, RpcTls
 from dlt.rpc.users import RpcUser, RpcUsers, hash_password, verify_password
+from fixtures.impostors import LOOPBACK, mint_tls
 
 ALICE = "O=Alice Solar, L=Leeds, C=GB"
 BOB = "O=Bob Home, L=York, C=GB"
@@ -81,10 +81,7 @@ class Rig:
 @pytest.fixture(scope="session")
 def pki():
     ca = DevCertificateAuthority.create()
-    certs = ca.enrol_node(
-        X500Name.parse(ALICE),
-        tls_subject_alt_names=[x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))],
-    )
+    certs = ca.enrol_node(X500Name.parse(ALICE))  # SANs: Alice's identity host name, 127.0.0.1
     return ca, certs
 
 
@@ -239,6 +236,49 @@ async def test_tls_is_required_and_the_server_certificate_checked(rig):
         await node_pb2_grpc.NodeRpcStub(plain).NetworkMap(node_pb2.NetworkMapRequest(), timeout=5)
     await plain.close()
     assert cleartext.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+async def test_a_client_expecting_the_node_by_name_reaches_it(rig):
+    client = rig.client(node_name=X500Name.parse(ALICE))
+    assert ALICE in {peer.name for peer in (await client.network_map()).peers}
+
+
+async def test_a_client_expecting_another_node_refuses_this_one(rig):
+    """Any node's certificate names 127.0.0.1; only Bob's can carry Bob's identity host name."""
+    client = rig.client(node_name=X500Name.parse(BOB), timeout=5)
+    with pytest.raises(RpcUnavailable, match=r"expecting O=Bob Home.*it is not that node"):
+        await client.network_map()
+
+
+@pytest.mark.parametrize("minted_for", [BOB, ALICE], ids=["bob-refused", "alice-control"])
+async def test_a_certificate_alices_ca_mints_for_bob_is_refused_by_a_client_expecting_bob(
+    rig, pki, users, minted_for
+):
+    """Alice serves RPC with a certificate her own node CA minted for Bob's name and identity
+    host name; the control, minted the same way for Alice herself, is accepted."""
+    _, alice = pki
+    name = X500Name.parse(minted_for)
+    cert, key = mint_tls(
+        alice.node_ca_cert,
+        alice.node_ca_key,
+        name.to_x509(),
+        [x509.DNSName(identity_host_name(name)), LOOPBACK],
+    )
+    chain = b"".join(cert_to_pem(c) for c in (cert, *alice.node_ca_chain))
+    server = RpcServer(rig.alice.node, users, "127.0.0.1:0", RpcTls(chain, key.to_pem()))
+    await server.start()
+    client = RpcClient(
+        server.address, "admin", PASSWORDS["admin"], rig.ca_pem, node_name=name, timeout=5
+    )
+    rig.clients.append(client)
+    try:
+        if minted_for == ALICE:
+            assert (await client.network_map()).peers
+        else:
+            with pytest.raises(RpcUnavailable, match="cannot reach the node's RPC"):
+                await client.network_map()
+    finally:
+        await server.stop(grace=0)
 
 
 async def test_a_second_server_on_a_taken_port_fails_instead_of_sharing_it(rig, pki, users):

@@ -29,7 +29,7 @@ def dev_ca() -> DevCertificateAuthority:
 
 @pytest.fixture(scope="session")
 def alice(dev_ca: DevCertificateAuthority) -> NodeCertificates:
-    return dev_ca.enrol_node(ALICE, tls_common_name="alice-broker", now=NOW)
+    return dev_ca.enrol_node(ALICE, now=NOW)
 
 
 @pytest.fixture(scope="session")

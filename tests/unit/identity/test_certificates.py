@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
 from dlt.crypto import EcdsaP256PrivateKey, Ed25519PrivateKey
 from dlt.identity import (
@@ -33,6 +33,7 @@ from dlt.identity import (
 )
 from dlt.identity.certificates import CERT_ROLE_OID
 from dlt.identity.hierarchy import DevCertificateAuthority, NodeCertificates
+from dlt.identity.name_constraints import identity_host_name
 
 DAY = timedelta(days=1)
 CAROL = X500Name("Carol Hydro", "Bath", "GB")
@@ -217,18 +218,6 @@ def test_issuer_key_must_belong_to_issuer_certificate(dev_ca, other_ca) -> None:
         )
 
 
-def test_service_identity_is_issued_by_node_ca(alice) -> None:
-    cert = issue_certificate(
-        issuer_cert=alice.node_ca_cert,
-        issuer_key=alice.node_ca_key,
-        subject=X500Name("Notary Cluster", "London", "GB"),
-        subject_key=Ed25519PrivateKey.generate().public_key,
-        role=CertRole.SERVICE_IDENTITY,
-        validity=DAY,
-    )
-    validate_path([cert, *alice.node_ca_chain], alice.root_cert)
-
-
 @pytest.mark.parametrize(
     ("which", "path_length"),
     [("root", 3), ("doorman", 2), ("node_ca", 1), ("legal_identity", 0)],
@@ -264,17 +253,18 @@ def test_tls_key_usage_fits_an_ecdsa_key(alice) -> None:
     assert not usage.key_encipherment
 
 
-def test_tls_certificate_names_localhost_by_default(alice) -> None:
+def test_tls_certificate_names_its_identity_host_and_loopback_by_default(alice) -> None:
     names = _extension(alice.tls_cert, x509.SubjectAlternativeName)
-    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert names.get_values_for_type(x509.DNSName) == [identity_host_name(alice.name)]
     assert names.get_values_for_type(x509.IPAddress) == [ipaddress.IPv4Address("127.0.0.1")]
 
 
 def test_tls_subject_alt_names_can_be_overridden(dev_ca) -> None:
-    node = dev_ca.enrol_node(CAROL, tls_subject_alt_names=[x509.DNSName("carol.example")])
+    address = ipaddress.IPv4Address("127.0.0.2")
+    node = dev_ca.enrol_node(CAROL, tls_subject_alt_names=[x509.IPAddress(address)])
     names = _extension(node.tls_cert, x509.SubjectAlternativeName)
-    assert names.get_values_for_type(x509.DNSName) == ["carol.example"]
-    assert names.get_values_for_type(x509.IPAddress) == []
+    assert names.get_values_for_type(x509.DNSName) == []
+    assert names.get_values_for_type(x509.IPAddress) == [address]
 
 
 def test_subject_alt_names_are_refused_outside_tls(alice) -> None:
@@ -288,12 +278,6 @@ def test_subject_alt_names_are_refused_outside_tls(alice) -> None:
             validity=DAY,
             subject_alt_names=[x509.DNSName("alice.example")],
         )
-
-
-def test_tls_common_name_is_the_one_asked_for(alice) -> None:
-    cns = alice.tls_cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    assert [cn.value for cn in cns] == ["alice-broker"]
-    assert certificate_name(alice.tls_cert).organisation == "Alice Solar"
 
 
 def test_legal_identity_names_the_node(alice) -> None:
@@ -385,7 +369,7 @@ def test_garbage_is_not_a_pem_certificate() -> None:
 
 
 def test_tls_certificates_authenticate_both_ends_under_openssl(dev_ca, alice, tmp_path) -> None:
-    bob = dev_ca.enrol_node(X500Name("Bob Wind", "York", "GB"), tls_common_name="bob-broker")
+    bob = dev_ca.enrol_node(X500Name("Bob Wind", "York", "GB"))
     root = tmp_path / "root.pem"
     root.write_bytes(cert_to_pem(dev_ca.root_cert))
 
@@ -413,12 +397,13 @@ def test_tls_certificates_authenticate_both_ends_under_openssl(dev_ca, alice, tm
         thread.start()
         address = listener.getsockname()
         with client_ctx.wrap_socket(
-            socket.create_connection(address, timeout=5), server_hostname="localhost"
+            socket.create_connection(address, timeout=5),
+            server_hostname=identity_host_name(alice.name),
         ) as tls:
             server_subject = tls.getpeercert()["subject"]
         thread.join(timeout=5)
-    assert (("commonName", "alice-broker"),) in server_subject
-    assert (("commonName", "bob-broker"),) in seen[0]
+    assert (("organizationName", "Alice Solar"),) in server_subject
+    assert (("organizationName", "Bob Wind"),) in seen[0]
 
 
 def test_hierarchy_can_be_created_at_a_given_time() -> None:

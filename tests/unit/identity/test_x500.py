@@ -6,38 +6,10 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from hypothesis import given
-from hypothesis import strategies as st
 
 from dlt.encoding import decode, encode
 from dlt.identity import InvalidX500NameError, X500Name
-
-_FORBIDDEN = ',=+<>#;"\\'
-
-
-def _value(max_bytes: int) -> st.SearchStrategy[str]:
-    ascii_text = st.text(
-        st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=max_bytes
-    )
-    any_text = st.text(min_size=1, max_size=max_bytes // 4)
-    return st.one_of(ascii_text, any_text).filter(
-        lambda s: (
-            s == s.strip()
-            and s.isprintable()
-            and not any(c in _FORBIDDEN for c in s)
-            and len(s.encode("utf-8")) <= max_bytes
-        )
-    )
-
-
-names = st.builds(
-    X500Name,
-    _value(128),
-    _value(64),
-    st.from_regex(r"[A-Z]{2}", fullmatch=True),
-    organisation_unit=st.none() | _value(64),
-    common_name=st.none() | _value(64),
-    state=st.none() | _value(64),
-)
+from tests.unit.identity.strategies import FORBIDDEN, names
 
 
 @given(names)
@@ -94,7 +66,7 @@ def test_longest_allowed_organisation_is_accepted() -> None:
     assert X500Name("x" * 128, "Leeds", "GB").organisation == "x" * 128
 
 
-@pytest.mark.parametrize("char", [*_FORBIDDEN, "\n", "\x00"])
+@pytest.mark.parametrize("char", [*FORBIDDEN, "\n", "\x00"])
 def test_forbidden_character_is_refused(char: str) -> None:
     with pytest.raises(InvalidX500NameError, match="not allowed"):
         X500Name(f"Alice{char}Solar", "Leeds", "GB")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from dlt.identity import (
     csr_to_pem,
     validate_path,
 )
-from dlt.identity.hierarchy import tls_common_name
+from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.network_map_types import SignedNetworkParameters, SignedNodeInfo
 from networkmap.__main__ import main
 from networkmap.bootstrap import (
@@ -97,12 +98,22 @@ def test_parameters_list_the_notary_by_its_nodes_legal_identity(network) -> None
     assert network.node(ALICE).notary is None
 
 
-def test_tls_certificates_carry_the_broker_common_name(network) -> None:
+def test_tls_certificates_name_exactly_the_node_and_its_broker_user(network) -> None:
     for node in network.nodes:
         tls = cert_from_pem((node.directory / "certificates" / "tls.pem").read_bytes())
-        assert certificate_name(tls).common_name == tls_common_name(node.name)
-        assert node.tls_common_name == tls_common_name(node.name)
+        assert certificate_name(tls) == node.name
+        assert node.broker_user == broker_user_name(node.name)
+        described = json.loads((node.directory / "node.json").read_text())
+        assert described["broker_user"] == broker_user_name(node.name)
     assert network.node(ALICE).directory.name == "alice-solar-leeds-gb"
+
+
+def test_names_that_differ_only_in_case_are_refused(tmp_path) -> None:
+    with pytest.raises(BootstrapError, match="differ only in case or spacing"):
+        bootstrap_network(
+            tmp_path,
+            nodes=[X500Name("Alice Solar", "Leeds", "GB"), X500Name("ALICE SOLAR", "Leeds", "GB")],
+        )
 
 
 def test_slugs_are_ascii_and_stable() -> None:

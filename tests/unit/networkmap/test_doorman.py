@@ -16,6 +16,7 @@ from dlt.identity import (
     certs_from_pem,
     create_csr,
     csr_to_pem,
+    identity_host_name,
     validate_path,
 )
 from networkmap.doorman import (
@@ -40,6 +41,38 @@ def test_dev_mode_issues_a_node_ca_chain_at_once(make_doorman, csr_for, dev_ca) 
     assert certificate_name(chain[0]) == ALICE
     assert certificate_public_key(chain[0]) == key.public_key
     assert chain[1:] == [dev_ca.doorman_cert, dev_ca.root_cert]
+
+
+def test_the_issued_node_ca_is_bound_to_exactly_the_approved_name(make_doorman, csr_for) -> None:
+    doorman = make_doorman()
+    registration = doorman.submit(csr_for(ALICE)[0])
+    node_ca = certs_from_pem(doorman.approve(registration.ticket).certificate_chain_pem)[0]
+    constraints = node_ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical
+    assert constraints.value.permitted_subtrees == [
+        x509.DirectoryName(registration.name.to_x509()),
+        x509.DNSName(identity_host_name(registration.name)),
+    ]
+    assert constraints.value.excluded_subtrees is None
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        X500Name("ALICE SOLAR", "Leeds", "GB"),
+        X500Name("Alice  Solar", "Leeds", "GB"),
+        X500Name("alice solar", "LEEDS", "GB"),
+    ],
+)
+def test_a_name_that_differs_from_a_held_one_only_in_case_or_spacing_is_refused(
+    make_doorman, csr_for, variant: X500Name
+) -> None:
+    """TLS stacks that fold case and spaces (Erlang/OTP does) would let either node's CA
+    certify the other's name."""
+    doorman = make_doorman(dev_mode=True)
+    doorman.submit(csr_for(ALICE)[0])
+    with pytest.raises(DuplicateNameError, match=r"differs from 'O=Alice Solar.*only in case"):
+        doorman.submit(csr_for(variant)[0])
 
 
 def test_without_dev_mode_a_request_waits_for_the_operator(make_doorman, csr_for) -> None:

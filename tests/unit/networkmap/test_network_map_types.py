@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from dlt.crypto import Ed25519PrivateKey, SecureHash
 from dlt.encoding import decode, encode
-from dlt.identity import CertRole, X500Name, cert_role, certs_from_pem
-from dlt.identity.hierarchy import tls_common_name
+from dlt.identity import CertRole, Party, cert_role, certs_from_pem
+from dlt.identity.certificates import role_extension
 from dlt.node.network_map_types import (
     InvalidNetworkMapError,
     InvalidNetworkParametersError,
@@ -164,8 +164,22 @@ def test_signed_network_parameters_verify_and_hash_like_the_parameters(dev_ca, a
         tampered.verify(dev_ca.root_cert)
 
 
-def test_tls_common_name_is_short_stable_and_distinct() -> None:
-    common_name = tls_common_name(ALICE)
-    assert re.fullmatch(r"node-[0-9a-f]{32}", common_name)
-    assert tls_common_name(X500Name.parse(str(ALICE))) == common_name
-    assert tls_common_name(BOB) != common_name
+def test_a_node_info_for_another_name_minted_under_a_node_ca_is_refused(dev_ca, alice) -> None:
+    """Alice's node CA certifies a legal identity for Bob's name and signs a NodeInfo as Bob."""
+    key = Ed25519PrivateKey.generate()
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(BOB.to_x509())
+        .issuer_name(alice.node_ca_cert.subject)
+        .public_key(key.public_key.to_cryptography())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(alice.node_ca_cert.not_valid_before_utc)
+        .not_valid_after(alice.node_ca_cert.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(role_extension(CertRole.LEGAL_IDENTITY), critical=False)
+        .sign(alice.node_ca_key.to_cryptography(), hashes.SHA256())
+    )
+    info = NodeInfo(legal_identity=Party(name=BOB, owning_key=key.public_key))
+    signed = SignedNodeInfo.sign(info, key, (forged, *alice.node_ca_chain))
+    with pytest.raises(InvalidNodeInfoError, match=r"Bob Wind.*may not certify"):
+        signed.verify(dev_ca.root_cert)
