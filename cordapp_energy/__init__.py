@@ -45,9 +45,11 @@ from cordapp_energy.errors import (
     SettlementViolation,
     ShapeViolation,
     SignerViolation,
+    UntrustedMarketOperatorError,
     WindowViolation,
 )
 from cordapp_energy.market_rules import (
+    MARKET_RULES_SIGNERS,
     EnrolmentLimits,
     MarketRules,
     PriceBand,
@@ -79,6 +81,7 @@ __all__ = [
     "ENERGY_COMMANDS",
     "ENERGY_CONTRACT",
     "ENERGY_SCHEMA",
+    "MARKET_RULES_SIGNERS",
     "OFFER_SCHEMA",
     "ORDER_COMMANDS",
     "ORDER_CONTRACT",
@@ -136,6 +139,7 @@ __all__ = [
     "Split",
     "TradingHours",
     "Transfer",
+    "UntrustedMarketOperatorError",
     "WindowViolation",
     "check_enrolment_consumer",
     "check_enrolment_producer",

@@ -83,6 +83,10 @@ class MarketRulesSignatureError(MarketRulesError):
     """The market-rules attachment is not signed by the market operator it names."""
 
 
+class UntrustedMarketOperatorError(MarketRulesError):
+    """The rules' operator is not the one the network parameters trust for market rules."""
+
+
 class EnrolmentError(ValueError):
     """Algorithm 1 of the reference paper refused to enrol a participant."""
 

@@ -1,9 +1,10 @@
 """The market rules: an operator-signed attachment every energy and order transaction carries.
 
 Contracts read price bounds, trading hours and quantity limits from it, so changing the rules
-is publishing a new signed attachment, not deploying new code. A contract can only check that
-the rules are signed by the operator they name; whether that operator is *the* market's is the
-flows' check, against the network's market operator identity.
+is publishing a new signed attachment, not deploying new code. Who the market operator is, is
+fixed by the network parameters the transaction pins (trusted signers for
+`MARKET_RULES_SIGNERS`), never by the rules themselves: contracts refuse rules any other key
+signed, and nodes install no others.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from cordapp_energy.errors import (
     PriceViolation,
     ProducerEnrolmentError,
     QuantityViolation,
+    UntrustedMarketOperatorError,
     WindowViolation,
 )
 from cordapp_energy.states import DeliveryWindow, EnergyType
@@ -31,7 +33,7 @@ from cordapp_energy.units import Currency
 from dlt.crypto import PrivateKey
 from dlt.encoding import DecodingError, decode, encode, serializable
 from dlt.identity import Party
-from dlt.ledger import Attachment, LedgerModel, LedgerTransaction
+from dlt.ledger import Attachment, LedgerModel, LedgerTransaction, NetworkParameters
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -271,6 +273,32 @@ def _decoded_rules(attachment: Attachment) -> MarketRules | None:
         return None
 
 
+MARKET_RULES_SIGNERS = "energy.market-rules"
+"""The purpose under which the network parameters name the market operator's key."""
+
+
+def check_trusted_operator(rules: MarketRules, parameters: NetworkParameters | None) -> None:
+    """Raise `UntrustedMarketOperatorError` unless the network parameters trust the rules'
+    operator (whose signature `MarketRules.from_attachment` has checked) for market rules."""
+    if parameters is None:
+        raise UntrustedMarketOperatorError(
+            "no network parameters are pinned, so nothing says who the market operator is; "
+            "build the transaction with the network's parameters (sign_initial pins them)"
+        )
+    trusted = parameters.signers_for(MARKET_RULES_SIGNERS)
+    if not trusted:
+        raise UntrustedMarketOperatorError(
+            f"the network parameters (epoch {parameters.epoch}) trust no key for "
+            f"{MARKET_RULES_SIGNERS}; the network's operator must name the market operator"
+        )
+    if rules.market_operator.owning_key not in trusted:
+        raise UntrustedMarketOperatorError(
+            f"market rules version {rules.version} are signed by {rules.market_operator.name}, "
+            f"whose key the network parameters do not trust for {MARKET_RULES_SIGNERS}; only "
+            "the network's market operator may publish rules"
+        )
+
+
 def rules_in(tx: LedgerTransaction) -> MarketRules:
     """The one operator-signed market-rules attachment of `tx`, for contracts to verify against."""
     found = [(a, rules) for a in tx.attachments if (rules := _decoded_rules(a)) is not None]
@@ -287,9 +315,11 @@ def rules_in(tx: LedgerTransaction) -> MarketRules:
         )
     attachment, rules = found[0]
     try:
-        return MarketRules.from_attachment(attachment)
-    except MarketRulesSignatureError as exc:
+        rules = MarketRules.from_attachment(attachment)
+        check_trusted_operator(rules, tx.network_parameters)
+    except (MarketRulesSignatureError, UntrustedMarketOperatorError) as exc:
         raise MarketRulesViolation(str(exc)) from exc
+    return rules
 
 
 def check_enrolment_consumer(balance: int, rules: MarketRules) -> None:

@@ -25,9 +25,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from cordapp_energy.market_rules import MARKET_RULES_SIGNERS
 from deploy.monitoring import write_monitoring_files
 from deploy.rabbitmq import ensure_rabbitmq_installed, free_port
 from dlt.identity import X500Name
@@ -193,19 +195,21 @@ class Localnet:
         say(f"Creating a local network in {self.home}")
         services = [X500Name.parse(name) for name in _service_names(shape)]
         parties = _parties_for(shape)
+        operators = [X500Name.parse(name) for name, role in parties if role == "market-operator"]
+        common: dict[str, Any] = {
+            "nodes": [X500Name.parse(name) for name, _ in parties],
+            "dev": True,
+            "trusted_signers": {MARKET_RULES_SIGNERS: operators},
+        }
         if shape.replicas == 1:
             result = bootstrap_network(
-                self.home,
-                notaries=[(service, shape.validating) for service in services],
-                nodes=[X500Name.parse(name) for name, _ in parties],
-                dev=True,
+                self.home, notaries=[(service, shape.validating) for service in services], **common
             )
         else:
             result = bootstrap_network(
                 self.home,
                 notary_clusters=[(s, shape.validating, shape.replicas) for s in services],
-                nodes=[X500Name.parse(name) for name, _ in parties],
-                dev=True,
+                **common,
             )
         clustered = {
             replica.name

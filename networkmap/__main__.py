@@ -77,6 +77,23 @@ def _x500(text: str) -> X500Name:
         ) from exc
 
 
+def _trusted(text: str) -> tuple[str, X500Name]:
+    purpose, sep, name = text.partition("=")
+    if not sep or not purpose.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not PURPOSE=NAME; write e.g. "
+            "'energy.market-rules=O=Market, L=Leeds, C=GB'"
+        )
+    return purpose.strip(), _x500(name)
+
+
+def _trusted_names(pairs: list[tuple[str, X500Name]]) -> dict[str, list[X500Name]]:
+    names: dict[str, list[X500Name]] = {}
+    for purpose, name in pairs:
+        names.setdefault(purpose, []).append(name)
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m networkmap", description=__doc__.split("\n")[0]
@@ -117,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--home", type=Path, required=True)
     serve.add_argument("--address", required=True, metavar="HOST:PORT")
     serve.add_argument("--dev", action="store_true", help="approve every valid CSR at once")
+    serve.add_argument(
+        "--trust",
+        action="append",
+        type=_trusted,
+        default=[],
+        metavar="PURPOSE=NAME",
+        help="trust the legal key of admitted node NAME for PURPOSE in the network parameters "
+        "(e.g. energy.market-rules=<market operator>); repeatable",
+    )
 
     pending = commands.add_parser("pending", help="list registrations awaiting approval")
     pending.add_argument("--home", type=Path, required=True)
@@ -197,6 +223,7 @@ def _serve(args: argparse.Namespace) -> int:
         doorman_cert=doorman.doorman_cert,
         network_map_cert=home.load_cert(home.network_map_cert),
         network_map_key=home.load_key(home.network_map_key),
+        trusted_names=_trusted_names(args.trust),
     )
     service.set_network_parameters(home.load_network_parameters())
     context = server_ssl_context(

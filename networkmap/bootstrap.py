@@ -38,7 +38,7 @@ from typing import Any
 
 from cryptography import x509
 
-from dlt.crypto import EcdsaP256PrivateKey, PrivateKey, load_private_key
+from dlt.crypto import EcdsaP256PrivateKey, PrivateKey, PublicKey, load_private_key
 from dlt.crypto.composite import CompositeKey
 from dlt.encoding import DecodingError, decode, encode
 from dlt.identity import (
@@ -59,6 +59,7 @@ from dlt.identity.hierarchy import (
     DEV_VALIDITY,
 )
 from dlt.identity.name_constraints import identity_host_name
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.certificate_store import save_node_certificates, write_private_key
 from dlt.node.network_map_types import (
@@ -66,7 +67,7 @@ from dlt.node.network_map_types import (
     SignedNodeInfo,
     chain_to_pem,
 )
-from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
+from dlt.node.node_info import NodeInfo
 
 KEY_PASSWORD_ENV = "NETWORKMAP_KEY_PASSWORD"
 """Environment variable holding the password of the CA keys of a non-dev network."""
@@ -284,6 +285,7 @@ def bootstrap_network(
     key_password: bytes | None = None,
     service_hosts: Sequence[str] = DEFAULT_SERVICE_HOSTS,
     minimum_platform_version: int | None = None,
+    trusted_signers: Mapping[str, Sequence[X500Name]] | None = None,
     validity: timedelta = DEV_VALIDITY,
     now: datetime | None = None,
 ) -> BootstrapResult:
@@ -294,7 +296,9 @@ def bootstrap_network(
     `notary_clusters` is a service of n replica nodes named `name` with OU "Replica i"; the
     service identity is `name` with the composite of the replicas' keys, threshold n - f.
     `node_info_fields` supplies NodeInfo fields (addresses, rpc_address, platform_version,
-    serial) per node, since only the caller knows where nodes will listen. A non-dev network
+    serial) per node, since only the caller knows where nodes will listen. `trusted_signers`
+    names, per purpose (such as "energy.market-rules"), the nodes whose legal identity keys
+    the parameters trust for it. A non-dev network
     needs `key_password`: its CA keys are stored encrypted. Refuses a home that already holds
     a network.
     """
@@ -325,7 +329,10 @@ def bootstrap_network(
         cluster_info(service, cluster_validating, [enrolled[r].party for r in replicas[service]])
         for service, cluster_validating, _ in notary_clusters
     )
-    parameter_fields: dict[str, Any] = {"notaries": notary_infos}
+    parameter_fields: dict[str, Any] = {
+        "notaries": notary_infos,
+        "trusted_signers": _trusted_signers(trusted_signers or {}, enrolled),
+    }
     if minimum_platform_version is not None:
         parameter_fields["minimum_platform_version"] = minimum_platform_version
     parameters = NetworkParameters(**parameter_fields)
@@ -369,6 +376,21 @@ def bootstrap_network(
         signed_parameters=signed_parameters,
         nodes=tuple(built),
     )
+
+
+def _trusted_signers(
+    wanted: Mapping[str, Sequence[X500Name]], enrolled: Mapping[X500Name, NodeCertificates]
+) -> dict[str, tuple[PublicKey, ...]]:
+    signers = {}
+    for purpose, names in wanted.items():
+        unknown = [str(name) for name in names if name not in enrolled]
+        if unknown:
+            raise BootstrapError(
+                f"trusted signers for {purpose} name nodes this network does not have: "
+                f"{', '.join(unknown)}"
+            )
+        signers[purpose] = tuple(enrolled[name].party.owning_key for name in names)
+    return signers
 
 
 def _check_request(

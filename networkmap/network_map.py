@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
 
-from dlt.crypto import PrivateKey, SecureHash
+from dlt.crypto import PrivateKey, PublicKey, SecureHash
 from dlt.encoding import DecodingError, decode, encode
-from dlt.identity import CertificatePathError, CertRole, cert_role, certificate_public_key
+from dlt.identity import (
+    CertificatePathError,
+    CertRole,
+    X500Name,
+    cert_role,
+    certificate_public_key,
+)
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.node.network_map_types import (
     InvalidNetworkParametersError,
     InvalidNodeInfoError,
@@ -27,7 +35,6 @@ from dlt.node.network_map_types import (
     SignedNetworkParameters,
     SignedNodeInfo,
 )
-from dlt.node.node_info import NetworkParameters
 from networkmap.doorman import create_schema, transaction
 
 _CURRENT_PARAMETERS = "current_parameters"
@@ -96,7 +103,11 @@ class NetworkMapService:
         doorman_cert: x509.Certificate,
         network_map_cert: x509.Certificate,
         network_map_key: PrivateKey,
+        trusted_names: Mapping[str, Sequence[X500Name]] | None = None,
     ) -> None:
+        """`trusted_names` says, per purpose (such as "energy.market-rules"), which admitted
+        nodes' legal identity keys the parameters trust for it: when such a node publishes
+        its NodeInfo, the service issues parameters of a new epoch naming its key."""
         if network_map_key.public_key != certificate_public_key(network_map_cert):
             raise ValueError(
                 "the network map key does not belong to the network map certificate; load the "
@@ -111,6 +122,9 @@ class NetworkMapService:
         self._key = network_map_key
         self._lock = threading.Lock()
         self._cached_map: tuple[NetworkMap, SignedNetworkMap] | None = None
+        self._trusted_names = {
+            purpose: tuple(names) for purpose, names in (trusted_names or {}).items()
+        }
         create_schema(database, _SCHEMA)
 
     # -- network parameters -----------------------------------------------------------------
@@ -128,24 +142,62 @@ class NetworkMapService:
         except InvalidNetworkParametersError as exc:
             raise NetworkParametersRefusedError(str(exc)) from exc
         with self._transaction() as db:
-            current = self._current_parameters(db)
-            if current is not None and current.hash == signed.hash:
-                return parameters
-            if current is not None and parameters.epoch <= current.epoch:
-                raise NetworkParametersRefusedError(
-                    f"new network parameters must have an epoch above the current "
-                    f"{current.epoch}, got {parameters.epoch}; bump the epoch"
-                )
-            db.execute(
-                "INSERT OR IGNORE INTO network_parameters (hash, epoch, signed, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (str(signed.hash), parameters.epoch, encode(signed), _now()),
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                (_CURRENT_PARAMETERS, str(signed.hash)),
-            )
+            self._store_parameters(db, signed, parameters)
         return parameters
+
+    def _store_parameters(
+        self, db: sqlite3.Connection, signed: SignedNetworkParameters, parameters: NetworkParameters
+    ) -> None:
+        current = self._current_parameters(db)
+        if current is not None and current.hash == signed.hash:
+            return
+        if current is not None and parameters.epoch <= current.epoch:
+            raise NetworkParametersRefusedError(
+                f"new network parameters must have an epoch above the current "
+                f"{current.epoch}, got {parameters.epoch}; bump the epoch"
+            )
+        db.execute(
+            "INSERT OR IGNORE INTO network_parameters (hash, epoch, signed, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (str(signed.hash), parameters.epoch, encode(signed), _now()),
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+            (_CURRENT_PARAMETERS, str(signed.hash)),
+        )
+
+    def _trust_published_keys(self, db: sqlite3.Connection) -> None:
+        """Parameters of a new epoch when the keys of the nodes trusted for some purpose
+        differ from what the current parameters name."""
+        current = self._current_parameters(db)
+        if current is None or not self._trusted_names:
+            return
+        signers = dict(current.trusted_signers)
+        for purpose, names in self._trusted_names.items():
+            keys = tuple(
+                key for name in names if (key := self._published_key(db, name)) is not None
+            )
+            if keys:
+                signers[purpose] = keys
+        if signers == current.trusted_signers:
+            return
+        updated = NetworkParameters.model_validate(
+            {**dict(current), "trusted_signers": signers, "epoch": current.epoch + 1}
+        )
+        signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
+        self._store_parameters(db, signed, updated)
+
+    @staticmethod
+    def _published_key(db: sqlite3.Connection, name: X500Name) -> PublicKey | None:
+        row = db.execute(
+            "SELECT n.signed FROM current_node_infos c JOIN node_infos n ON n.hash = c.hash "
+            "WHERE c.name = ?",
+            (str(name),),
+        ).fetchone()
+        if row is None:
+            return None
+        # Only NodeInfos that verified on publication are stored.
+        return decode(row["signed"], SignedNodeInfo).node_info().legal_identity.owning_key
 
     def current_parameters(self) -> NetworkParameters | None:
         with self._transaction() as db:
@@ -210,6 +262,7 @@ class NetworkMapService:
                 "INSERT OR REPLACE INTO current_node_infos (name, hash) VALUES (?, ?)",
                 (str(info.name), str(signed.hash)),
             )
+            self._trust_published_keys(db)
         return signed.hash
 
     def _check_our_doorman(self, signed: SignedNodeInfo, name: str) -> None:

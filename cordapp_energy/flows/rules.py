@@ -1,8 +1,8 @@
 """Market rules on a node: published by the operator, installed by every party, read by flows.
 
 The operator signs the rules into an attachment and sends it to the participants. A party
-installs rules only from the operator it already follows (trust on first use), or, when the
-network parameters name trusted attachment signers, only rules signed by one of them.
+installs only rules signed by the market operator the network parameters trust, never by
+whoever sends rules first.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from pydantic import Field
 from sqlalchemy import BigInteger, Column, Integer, String, Table, insert, select
 from sqlalchemy.orm import Session
 
+from cordapp_energy.errors import UntrustedMarketOperatorError
 from cordapp_energy.market_rules import (
     EnrolmentLimits,
     MarketRules,
     PriceBand,
     QuantityLimits,
     TradingHours,
+    check_trusted_operator,
 )
 from cordapp_energy.states import EnergyType
 from cordapp_energy.units import Currency
@@ -70,22 +72,13 @@ def current_rules(session: Session) -> InstalledRules:
 
 
 def install_rules(session: Session, attachment: Attachment, services: ServiceHub) -> SecureHash:
-    """Store and adopt `attachment`'s rules, refusing them from an operator we do not follow."""
+    """Store and adopt `attachment`'s rules, refusing rules of any operator other than the
+    one the network parameters trust."""
     rules = MarketRules.from_attachment(attachment)
-    trusted = services.network_map.parameters.trusted_attachment_signers
-    if trusted and not any(key.is_fulfilled_by(attachment.signers) for key in trusted):
-        raise FlowException(
-            f"market rules version {rules.version} are not signed by a key the network "
-            "parameters trust"
-        )
-    known = session.execute(
-        select(market_rules_table.c.operator).order_by(market_rules_table.c.version.desc())
-    ).first()
-    if known is not None and known.operator != str(rules.market_operator.name):
-        raise FlowException(
-            f"this node follows market operator {known.operator}; refusing rules from "
-            f"{rules.market_operator.name}"
-        )
+    try:
+        check_trusted_operator(rules, services.network_map.parameters)
+    except UntrustedMarketOperatorError as exc:
+        raise FlowException(f"refusing market rules: {exc}") from exc
     exists = session.execute(
         select(market_rules_table.c.version).where(
             market_rules_table.c.attachment_id == str(attachment.id)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cordapp_energy.flows import IssuePaymentFlow, PublishMarketRulesFlow
 from cordapp_energy.flows.rules import community_rules
+from cordapp_energy.market_rules import MARKET_RULES_SIGNERS
 from cordapp_energy.states import PaymentState
 from cordapp_energy.units import Currency
 from dlt.flows.library import NotaryClientSettings
@@ -78,6 +79,7 @@ async def open_market(
         bank=network.create_node("O=Community Bank, L=Leeds, C=GB"),
     )
     market.notaries = notary_nodes
+    network.trust_signer(MARKET_RULES_SIGNERS, market.operator)
     market.producers = [network.create_node(_name(label)) for label in producers]
     market.consumers = [network.create_node(_name(label)) for label in consumers]
     await network.start()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 from sqlalchemy.orm import Session
 
-from dlt.crypto import PublicKey
+from dlt.crypto import PublicKey, SecureHash
 from dlt.flows.errors import FlowException
 from dlt.identity import Party
 from dlt.ledger import SignedTransaction, TransactionBuilder
@@ -149,6 +149,11 @@ class FlowLogic(BaseModel, Generic[T]):
         """Cryptographically secure randomness, as journaled."""
         return self.fiber.random_bytes(size)
 
+    def current_parameters_hash(self) -> SecureHash:
+        """The hash of the network parameters in force, as journaled."""
+        network_map = self.services.network_map
+        return self.remember("parameters", lambda: network_map.parameters.hash, SecureHash)
+
     def remember(self, kind: str, observe: Callable[[], R], expected: type[R]) -> R:
         """A value `observe` reads from outside the flow, journaled so a replay sees the
         same; it must be encodable. Use it for anything live the flow decides on."""
@@ -160,7 +165,10 @@ class FlowLogic(BaseModel, Generic[T]):
 
     def sign_initial(self, builder: TransactionBuilder, *keys: PublicKey) -> SignedTransaction:
         """Freeze `builder` with a journaled privacy salt (so a replay builds the very same
-        transaction) and sign it with `keys`, by default our legal identity key."""
+        transaction) and sign it with `keys`, by default our legal identity key. A builder
+        that pins no network parameters gets the current ones, as journaled."""
+        if builder.network_parameters_hash is None:
+            builder.set_network_parameters_hash(self.current_parameters_hash())
         stx = SignedTransaction(builder.to_wire_transaction(self.random_bytes(PRIVACY_SALT_SIZE)))
         for key in keys or (self.our_identity.owning_key,):
             stx = stx.with_signatures(self.services.sign(stx, key))

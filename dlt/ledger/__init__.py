@@ -44,11 +44,13 @@ from dlt.ledger.errors import (
 )
 from dlt.ledger.filtered_transaction import FilteredGroup, FilteredTransaction, notary_view
 from dlt.ledger.ledger_transaction import LedgerTransaction
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.ledger.notary_change import NotaryChange
 from dlt.ledger.resolution import (
     LedgerLookup,
     OverlayLookup,
     TransactionResolutionError,
+    UnknownNetworkParametersError,
     resolve,
 )
 from dlt.ledger.signatures import (
@@ -103,7 +105,9 @@ __all__ = [
     "LedgerTransaction",
     "LinearState",
     "MalformedTransactionError",
+    "NetworkParameters",
     "NotaryChange",
+    "NotaryInfo",
     "NotaryMismatchError",
     "OverlayLookup",
     "OwnableState",
@@ -123,6 +127,7 @@ __all__ = [
     "TransactionVerificationError",
     "UniqueIdentifier",
     "UnknownContractError",
+    "UnknownNetworkParametersError",
     "WireTransaction",
     "contract",
     "contract_code_id",

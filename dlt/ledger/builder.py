@@ -90,6 +90,10 @@ class TransactionBuilder:
         return self
 
     @property
+    def network_parameters_hash(self) -> SecureHash | None:
+        return self._parameters_hash
+
+    @property
     def input_refs(self) -> list[StateRef]:
         return [sar.ref for sar in self._inputs]
 

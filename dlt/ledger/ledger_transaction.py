@@ -29,6 +29,7 @@ from dlt.ledger.errors import (
     EncumbranceError,
     NotaryMismatchError,
 )
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.ledger.notary_change import is_notary_change, verify_notary_change
 from dlt.ledger.states import ContractState, StateAndRef, TransactionState
 from dlt.ledger.time_window import TimeWindow
@@ -48,6 +49,9 @@ class LedgerTransaction:
     time_window: TimeWindow | None
     references: tuple[StateAndRef, ...] = ()
     network_parameters_hash: SecureHash | None = None
+    network_parameters: NetworkParameters | None = None
+    """The parameters the transaction pins, resolved: what contracts read the network's
+    trusted keys from. None when it pins none."""
     _attachments_by_id: dict[SecureHash, Attachment] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

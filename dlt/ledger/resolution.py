@@ -11,6 +11,7 @@ from dlt.ledger.attachments import Attachment
 from dlt.ledger.commands import CommandWithParties
 from dlt.ledger.errors import AttachmentError, LedgerError
 from dlt.ledger.ledger_transaction import LedgerTransaction
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.ledger.states import StateAndRef, StateRef, TransactionState
 from dlt.ledger.wire_transaction import WireTransaction
 
@@ -25,14 +26,28 @@ class TransactionResolutionError(LedgerError):
         self.ref = ref
 
 
+class UnknownNetworkParametersError(LedgerError):
+    """A transaction pins network parameters this node has not seen."""
+
+    def __init__(self, tx_id: SecureHash, parameters_hash: SecureHash) -> None:
+        super().__init__(
+            f"transaction {tx_id} pins network parameters {parameters_hash}, which this node "
+            "does not know; it fetches them from the network map before verifying"
+        )
+        self.parameters_hash = parameters_hash
+
+
 class LedgerLookup(Protocol):
-    """What resolution needs from a node: its transactions, attachments and identities."""
+    """What resolution needs from a node: its transactions, attachments, identities and the
+    network parameters it has accepted."""
 
     def load_state(self, ref: StateRef) -> TransactionState | None: ...
 
     def open_attachment(self, attachment_id: SecureHash) -> Attachment | None: ...
 
     def party_from_key(self, key: PublicKey) -> Party | None: ...
+
+    def network_parameters(self, parameters_hash: SecureHash) -> NetworkParameters | None: ...
 
 
 def resolve(tx: WireTransaction, lookup: LedgerLookup) -> LedgerTransaction:
@@ -65,6 +80,11 @@ def resolve(tx: WireTransaction, lookup: LedgerLookup) -> LedgerTransaction:
         )
         for command in tx.commands
     )
+    parameters = None
+    if tx.network_parameters_hash is not None:
+        parameters = lookup.network_parameters(tx.network_parameters_hash)
+        if parameters is None:
+            raise UnknownNetworkParametersError(tx.id, tx.network_parameters_hash)
     return LedgerTransaction(
         id=tx.id,
         inputs=tuple(state_and_ref(ref) for ref in tx.inputs),
@@ -75,6 +95,7 @@ def resolve(tx: WireTransaction, lookup: LedgerLookup) -> LedgerTransaction:
         time_window=tx.time_window,
         references=tuple(state_and_ref(ref) for ref in tx.references),
         network_parameters_hash=tx.network_parameters_hash,
+        network_parameters=parameters,
     )
 
 
@@ -106,3 +127,6 @@ class OverlayLookup:
 
     def party_from_key(self, key: PublicKey) -> Party | None:
         return self._base.party_from_key(key)
+
+    def network_parameters(self, parameters_hash: SecureHash) -> NetworkParameters | None:
+        return self._base.network_parameters(parameters_hash)

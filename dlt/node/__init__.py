@@ -1,5 +1,6 @@
 """The node: services, identities, the network-map cache, and how a node joins the network."""
 
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.node.network_map_client import (
     InvalidResponseError,
     NetworkMapClient,
@@ -20,7 +21,7 @@ from dlt.node.network_map_types import (
     SignedNetworkParameters,
     SignedNodeInfo,
 )
-from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
+from dlt.node.node_info import NodeInfo
 
 __all__ = [
     "InvalidNetworkMapError",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 
+from dlt.crypto import SecureHash
 from dlt.identity import Party, X500Name
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.node.identity_service import IdentityService
-from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
+from dlt.node.node_info import NodeInfo
+
+ParametersFetcher = Callable[[SecureHash], Awaitable[NetworkParameters]]
+"""Fetches (and verifies) the network parameters with a hash, from the network map."""
 
 
 class NetworkMapCache:
@@ -15,8 +20,10 @@ class NetworkMapCache:
         self._identities = identities
         self._nodes: dict[X500Name, NodeInfo] = {}
         self._listeners: list[Callable[[NodeInfo], None]] = []
-        for notary in parameters.notaries:
-            identities.register(notary.identity)
+        self._known_parameters: dict[SecureHash, NetworkParameters] = {}
+        self.fetch_parameters: ParametersFetcher | None = None
+        """Set by the node process, so older parameters a back-chain pins can be verified."""
+        self.update_parameters(parameters)
 
     def add_node(self, info: NodeInfo) -> None:
         """Keep the newest NodeInfo per node; older serials are ignored."""
@@ -54,5 +61,20 @@ class NetworkMapCache:
 
     def update_parameters(self, parameters: NetworkParameters) -> None:
         self.parameters = parameters
+        self._known_parameters[parameters.hash] = parameters
         for notary in parameters.notaries:
             self._identities.register(notary.identity)
+
+    def known_parameters(self, parameters_hash: SecureHash) -> NetworkParameters | None:
+        """Parameters this node has accepted, current or past, by hash."""
+        return self._known_parameters.get(parameters_hash)
+
+    async def ensure_parameters(self, hashes: Iterable[SecureHash | None]) -> None:
+        """Fetch the parameters among `hashes` this node has not seen yet, where it can;
+        verification refuses a transaction pinned to parameters it still does not know."""
+        for parameters_hash in {h for h in hashes if h is not None}:
+            if parameters_hash in self._known_parameters or self.fetch_parameters is None:
+                continue
+            fetched = await self.fetch_parameters(parameters_hash)
+            if fetched.hash == parameters_hash:
+                self._known_parameters[parameters_hash] = fetched

@@ -35,6 +35,7 @@ from dlt.identity import (
     csr_from_pem,
     validate_path,
 )
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.node.network_map_types import (
     NetworkMap,
     NetworkMapVerificationError,
@@ -42,7 +43,7 @@ from dlt.node.network_map_types import (
     SignedNetworkParameters,
     SignedNodeInfo,
 )
-from dlt.node.node_info import NetworkParameters, NodeInfo
+from dlt.node.node_info import NodeInfo
 
 CBOR = "application/cbor"
 PEM = "application/x-pem-file"

@@ -27,8 +27,9 @@ from dlt.identity import (
     certs_from_pem,
     validate_path,
 )
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.ledger.states import LedgerModel
-from dlt.node.node_info import NetworkParameters, NodeInfo
+from dlt.node.node_info import NodeInfo
 
 
 class NetworkMapVerificationError(ValueError):

@@ -20,12 +20,13 @@ from dlt.flows.hospital import Hospital
 from dlt.flows.library.notary_client import NotaryClientSettings
 from dlt.identity import Party, X500Name
 from dlt.ledger import cordapp_attachment
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.messaging.transport import Transport
 from dlt.node.identity_service import IdentityService
 from dlt.node.key_management import KeyManagementService
 from dlt.node.metrics import NodeMetrics
 from dlt.node.network_map_cache import NetworkMapCache
-from dlt.node.node_info import NetworkParameters, NodeInfo
+from dlt.node.node_info import NodeInfo
 from dlt.node.services import ServiceHub, utc_now
 from dlt.vault.attachment_store import SqlAttachmentStorage
 from dlt.vault.database import Database

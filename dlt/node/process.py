@@ -16,8 +16,10 @@ import signal
 import time
 from pathlib import Path
 
+from dlt.crypto import SecureHash
 from dlt.identity import X500Name
 from dlt.identity.hierarchy import NodeCertificates
+from dlt.ledger import NetworkParameters
 from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.config import NodeConfig
@@ -106,6 +108,12 @@ class NodeProcess:
             metrics=NodeMetrics(process=True),
         )
         self.node = node
+        client = self.network_map
+
+        async def fetch_parameters(parameters_hash: SecureHash) -> NetworkParameters:
+            return await asyncio.to_thread(client.network_parameters, parameters_hash)
+
+        node.network_map.fetch_parameters = fetch_parameters
         for info in infos:
             node.network_map.add_node(info)
         if config.notary is not None:

@@ -21,6 +21,7 @@ from dlt.ledger import (
     SignedTransaction,
     TransactionSignature,
 )
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.ledger.states import StateRef, TransactionState
 from dlt.node.identity_service import IdentityService
 from dlt.node.key_management import KeyManagementService
@@ -67,7 +68,7 @@ class ServiceHub:
 
     def lookup(self, session: Session) -> LedgerLookup:
         """Resolve through `session`, naming signers from the network map's identities."""
-        return _NodeLookup(self.vault.ledger_lookup(session), self.identity)
+        return _NodeLookup(self.vault.ledger_lookup(session), self.identity, self.network_map)
 
     async def verify(
         self,
@@ -77,6 +78,7 @@ class ServiceHub:
         allowed_missing: Sequence[PublicKey] = (),
     ) -> LedgerTransaction:
         """Resolve and fully verify `stx` off the event loop; raises the ledger's typed errors."""
+        await self.network_map.ensure_parameters([stx.tx.network_parameters_hash])
 
         def work(session: Session) -> LedgerTransaction:
             if check_signatures:
@@ -91,6 +93,7 @@ class ServiceHub:
         self, chain: Sequence[SignedTransaction], attachments: Sequence[Attachment]
     ) -> None:
         """Verify a fetched back-chain in order, each against the ones before it."""
+        await self.network_map.ensure_parameters(stx.tx.network_parameters_hash for stx in chain)
 
         def work(session: Session) -> None:
             lookup = OverlayLookup(self.lookup(session), attachments=attachments)
@@ -143,9 +146,15 @@ class ServiceHub:
 
 
 class _NodeLookup:
-    def __init__(self, base: SessionLedgerLookup, identities: IdentityService) -> None:
+    def __init__(
+        self, base: SessionLedgerLookup, identities: IdentityService, network_map: NetworkMapCache
+    ) -> None:
         self._base = base
         self._identities = identities
+        self._network_map = network_map
+
+    def network_parameters(self, parameters_hash: SecureHash) -> NetworkParameters | None:
+        return self._network_map.known_parameters(parameters_hash)
 
     def load_state(self, ref: StateRef) -> TransactionState | None:
         return self._base.load_state(ref)

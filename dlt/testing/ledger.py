@@ -9,6 +9,7 @@ from dlt.identity import Party
 from dlt.ledger import (
     Attachment,
     InMemoryAttachmentStorage,
+    NetworkParameters,
     SignedTransaction,
     StateAndRef,
     StateRef,
@@ -20,10 +21,23 @@ from dlt.ledger import (
 class InMemoryLedger:
     """Records transactions and knows identities; implements `dlt.ledger.LedgerLookup`."""
 
-    def __init__(self, cordapps: Iterable[str] = (), parties: Iterable[Party] = ()) -> None:
+    def __init__(
+        self,
+        cordapps: Iterable[str] = (),
+        parties: Iterable[Party] = (),
+        parameters: Iterable[NetworkParameters] = (),
+    ) -> None:
         self.attachments = InMemoryAttachmentStorage(cordapp_attachment(name) for name in cordapps)
         self._transactions: dict[SecureHash, SignedTransaction] = {}
         self._parties = {party.owning_key: party for party in parties}
+        self._parameters = {p.hash: p for p in parameters}
+
+    def accept_parameters(self, parameters: NetworkParameters) -> None:
+        """Know `parameters`, as a node does once the network map publishes them."""
+        self._parameters[parameters.hash] = parameters
+
+    def network_parameters(self, parameters_hash: SecureHash) -> NetworkParameters | None:
+        return self._parameters.get(parameters_hash)
 
     def record(self, stx: SignedTransaction) -> list[StateAndRef]:
         """Store a transaction; returns its outputs as states that can be spent."""

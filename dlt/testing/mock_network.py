@@ -22,9 +22,10 @@ from dlt.flows.engine import NodeCrashedError
 from dlt.flows.hospital import Hospital
 from dlt.flows.library.notary_client import NotaryClientSettings
 from dlt.identity import Party, X500Name
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.messaging.in_memory import Fault, InMemoryNetwork
 from dlt.node.node import Node
-from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
+from dlt.node.node_info import NodeInfo
 from dlt.node.services import utc_now
 from dlt.vault.database import sqlite_url
 
@@ -246,6 +247,14 @@ class MockNetwork:
         )
         self.parameters = self.parameters.model_copy(update={"notaries": notaries})
         return node
+
+    def trust_signer(self, purpose: str, node: MockNode) -> None:
+        """Name `node`'s key in the network parameters as trusted for `purpose` (the market
+        operator's for market rules), as the network's operator does; running nodes follow."""
+        self.parameters = self.parameters.with_trusted_signer(purpose, node.legal_key.public_key)
+        for member in self.nodes:
+            if member.node is not None:
+                member.node.network_map.update_parameters(self.parameters)
 
     async def start(self) -> None:
         for node in self.nodes:

@@ -37,6 +37,7 @@ from dlt.identity import (
     issue_certificate,
     validate_path,
 )
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.node.enrolment import EnrolmentPendingError, enrol
 from dlt.node.network_map_client import (
     NetworkMapClient,
@@ -51,7 +52,7 @@ from dlt.node.network_map_types import (
     SignedNodeInfo,
     chain_to_pem,
 )
-from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
+from dlt.node.node_info import NodeInfo
 from networkmap.bootstrap import bootstrap_network
 from networkmap.doorman import Doorman
 from networkmap.network_map import NetworkMapService

@@ -82,6 +82,7 @@ class NotaryChangeFlow(FlowLogic[tuple[StateAndRef, ...]]):
                 )
             ],
             notary=old_notary,
+            network_parameters_hash=self.current_parameters_hash(),
             privacy_salt=self.random_bytes(PRIVACY_SALT_SIZE),
         )
         stx = SignedTransaction(wtx)

@@ -36,8 +36,8 @@ from dlt.flows.library.transactions import ChainVendor, FetchRequest
 from dlt.flows.registry import flow
 from dlt.identity import Party
 from dlt.ledger import SignedTransaction, TransactionSignature, notary_view
+from dlt.ledger.network_parameters import NotaryInfo
 from dlt.ledger.states import LedgerModel
-from dlt.node.node_info import NotaryInfo
 
 
 @serializable("notary.Submission")

@@ -24,7 +24,7 @@ from dlt.flows.library.notary_protocol import (
 )
 from dlt.identity import Party
 from dlt.ledger import InvalidTransactionSignatureError, TransactionSignature, WireTransaction
-from dlt.node.node_info import NotaryInfo
+from dlt.ledger.network_parameters import NotaryInfo
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from dlt.crypto import PublicKey
 from dlt.identity import Party
-from dlt.node.node_info import NotaryInfo
+from dlt.ledger.network_parameters import NotaryInfo
 
 LATENCY_WEIGHT = 0.2
 """Weight of the newest observation in a replica's moving average latency."""

@@ -12,6 +12,7 @@ from cordapp_energy.flows import ClearMarketFlow, PlaceBidFlow, PublishMarketRul
 from cordapp_energy.flows.common import RecordFinalisedFlow, finalise
 from cordapp_energy.flows.orders import RESUBMIT_AFTER
 from cordapp_energy.flows.rules import community_rules, current_rules, rules_for
+from cordapp_energy.market_rules import MARKET_RULES_SIGNERS
 from cordapp_energy.simulator.market import open_market
 from cordapp_energy.states import BidState, EnergyType
 from dlt.flows import FlowLogic, flow, responder
@@ -83,6 +84,7 @@ async def test_rules_go_to_every_party_at_once_and_the_silent_are_reported(tmp_p
     bank = network.create_node("O=Community Bank, L=London, C=GB")
     home = network.create_node("O=Consumer 1, L=York, C=GB")
     away = network.create_node("O=Consumer 2, L=York, C=GB")
+    network.trust_signer(MARKET_RULES_SIGNERS, operator)
     await network.start()
     try:
         await cluster[0].stop()

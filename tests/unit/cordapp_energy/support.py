@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cordapp_energy import (
+    MARKET_RULES_SIGNERS,
     BidState,
     Currency,
     DeliveryWindow,
@@ -27,6 +28,7 @@ from cordapp_energy import (
 from dlt.identity import AbstractParty
 from dlt.ledger import (
     ContractRejectedError,
+    NetworkParameters,
     SignedTransaction,
     StateAndRef,
     TransactionBuilder,
@@ -69,18 +71,28 @@ RULES = MarketRules(
     payment_issuers=(BANK.party,),
 )
 RULES_ATTACHMENT = RULES.to_attachment(OPERATOR.key)
+PARAMETERS = NetworkParameters(trusted_signers={MARKET_RULES_SIGNERS: (OPERATOR.public_key,)})
+"""The network's parameters: they name the market operator."""
 
 
 def new_ledger() -> InMemoryLedger:
-    """A ledger with the CorDapp installed and the operator's rules imported."""
-    ledger = InMemoryLedger(cordapps=["cordapp_energy"], parties=[i.party for i in EVERYONE])
+    """A ledger with the CorDapp installed, the network's parameters accepted and the
+    operator's rules imported."""
+    ledger = InMemoryLedger(
+        cordapps=["cordapp_energy"], parties=[i.party for i in EVERYONE], parameters=[PARAMETERS]
+    )
     ledger.attachments.import_attachment(RULES_ATTACHMENT)
     return ledger
 
 
-def builder(*, with_rules: bool = True) -> TransactionBuilder:
-    """A builder under the test notary carrying the market rules."""
+def builder(
+    *, with_rules: bool = True, parameters: NetworkParameters | None = PARAMETERS
+) -> TransactionBuilder:
+    """A builder under the test notary pinning `parameters` (the network's by default, none
+    when None) and carrying the market rules."""
     tx = TransactionBuilder(notary=NOTARY.party)
+    if parameters is not None:
+        tx.set_network_parameters_hash(parameters.hash)
     if with_rules:
         tx.add_attachment(RULES_ATTACHMENT.id)
     return tx

@@ -18,8 +18,9 @@ from dlt.identity import (
     issue_certificate,
 )
 from dlt.identity.hierarchy import DEV_VALIDITY
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.node.network_map_types import SignedNetworkParameters, SignedNodeInfo
-from dlt.node.node_info import NetworkParameters, NodeInfo
+from dlt.node.node_info import NodeInfo
 from networkmap.doorman import Doorman
 from networkmap.network_map import NetworkMapService
 
@@ -119,7 +120,10 @@ def make_service(
     database: Path, dev_ca: DevCertificateAuthority
 ) -> Callable[..., NetworkMapService]:
     def make(
-        parameters: NetworkParameters | None = None, *, with_parameters: bool = True
+        parameters: NetworkParameters | None = None,
+        *,
+        with_parameters: bool = True,
+        trusted_names: dict | None = None,
     ) -> NetworkMapService:
         service = NetworkMapService(
             database,
@@ -127,6 +131,7 @@ def make_service(
             doorman_cert=dev_ca.doorman_cert,
             network_map_cert=dev_ca.network_map_cert,
             network_map_key=dev_ca.network_map_key,
+            trusted_names=trusted_names,
         )
         if with_parameters:
             service.set_network_parameters(

@@ -6,8 +6,9 @@ import pytest
 
 from dlt.crypto import SecureHash
 from dlt.encoding import encode
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.node.network_map_types import SignedNetworkParameters, SignedNodeInfo
-from dlt.node.node_info import NetworkParameters, NodeInfo
+from dlt.node.node_info import NodeInfo
 from networkmap.network_map import (
     MalformedSubmissionError,
     NetworkParametersRefusedError,
@@ -145,3 +146,31 @@ def test_the_map_survives_reopening_the_database(make_service, alice, sign_info,
     published = make_service().publish(encode(sign_info(alice)))
     reopened = make_service(with_parameters=False)
     assert reopened.signed_network_map().verify(dev_ca.root_cert).node_info_hashes == (published,)
+
+
+def test_a_trusted_nodes_key_enters_the_parameters_of_a_new_epoch_when_it_publishes(
+    make_service, alice, bob, sign_info, dev_ca
+) -> None:
+    service = make_service(trusted_names={"energy.market-rules": [alice.name]})
+    service.publish(encode(sign_info(bob)))
+    assert service.current_parameters() == NetworkParameters()
+
+    service.publish(encode(sign_info(alice)))
+
+    parameters = service.current_parameters()
+    assert parameters is not None and parameters.epoch == 2
+    assert parameters.signers_for("energy.market-rules") == (alice.party.owning_key,)
+    signed = service.signed_network_parameters(parameters.hash)
+    assert signed.verify(dev_ca.root_cert) == parameters
+    assert service.network_map().parameters_hash == parameters.hash
+
+
+def test_republishing_a_trusted_node_does_not_start_another_epoch(
+    make_service, alice, sign_info
+) -> None:
+    service = make_service(trusted_names={"energy.market-rules": [alice.name]})
+    service.publish(encode(sign_info(alice, serial=1)))
+    service.publish(encode(sign_info(alice, serial=2, addresses=("amqps://moved",))))
+
+    parameters = service.current_parameters()
+    assert parameters is not None and parameters.epoch == 2

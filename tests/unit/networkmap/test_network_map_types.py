@@ -10,6 +10,7 @@ from dlt.crypto import Ed25519PrivateKey, SecureHash
 from dlt.encoding import decode, encode
 from dlt.identity import CertRole, Party, cert_role, certs_from_pem
 from dlt.identity.certificates import role_extension
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.node.network_map_types import (
     InvalidNetworkMapError,
     InvalidNetworkParametersError,
@@ -20,7 +21,7 @@ from dlt.node.network_map_types import (
     SignedNodeInfo,
     chain_to_pem,
 )
-from dlt.node.node_info import NetworkParameters, NodeInfo, NotaryInfo
+from dlt.node.node_info import NodeInfo
 
 from .conftest import ALICE, BOB
 

@@ -15,7 +15,7 @@ from dlt.flows.library.notary_protocol import (
     sign_refusal,
 )
 from dlt.identity import Party, X500Name
-from dlt.node.node_info import NotaryInfo
+from dlt.ledger.network_parameters import NotaryInfo
 from dlt.testing import test_identity
 
 from .support import make_tx, state
