@@ -292,8 +292,8 @@ class FlowEngine:
         result: bytes | None = None,
         error: BaseException | None = None,
     ) -> None:
-        """Record the outcome, release soft locks and settle unreceived messages, all in one
-        commit; then acknowledge those messages and retire the fiber."""
+        """Record the outcome and release soft locks in one commit; then acknowledge the
+        messages it never received (a redelivery finds the flow finished) and retire it."""
         fiber = running.fiber
         leftovers = fiber.unconsumed()
 
@@ -307,8 +307,6 @@ class FlowEngine:
                 error_message=str(error) if error is not None else None,
             )
             self.services.vault.soft_lock_release(session, fiber.flow_id)
-            for message in leftovers:
-                storage.mark_seen(session, str(message.sender), [message.message_id])
 
         await fiber.commit(None, finish)
         for message in [*leftovers, *self._forget_early(fiber.flow_id)]:

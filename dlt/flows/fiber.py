@@ -334,7 +334,8 @@ class Fiber:
         kind: str,
         session_id: str | None,
     ) -> Received:
-        """Journal a received message with its id marked seen, then acknowledge it."""
+        """Journal a received message, then acknowledge it: its sequence number, journaled,
+        is what makes a redelivered copy a duplicate."""
         record = Received(
             message_id=message.message_id,
             kind=message.kind,
@@ -343,11 +344,7 @@ class Fiber:
             error_message=message.error_message,
             session_id=session_id,
         )
-        sender = str(inbound.sender)
-        await self.commit(
-            storage.JournalEntry(seq, kind, encode(record)),
-            lambda session: storage.mark_seen(session, sender, [message.message_id]),
-        )
+        await self.commit(storage.JournalEntry(seq, kind, encode(record)))
         state.recv_seq += 1
         await inbound.ack()
         return record

@@ -1,4 +1,4 @@
-"""Where flows live in the node's database: one row per flow, its journal and seen messages.
+"""Where flows live in the node's database: one row per flow, and its journal.
 
 Every function takes a SQLAlchemy session so the engine can combine them with vault writes
 in one unit of work: a journal entry and its effects always commit together.
@@ -63,14 +63,6 @@ flow_journal = Table(
     Column("seq", Integer, primary_key=True),
     Column("kind", String(40), nullable=False),
     Column("payload", LargeBinary, nullable=False),
-)
-
-flow_message_dedup = Table(
-    "flow_message_dedup",
-    metadata,
-    Column("message_id", String(300), primary_key=True),
-    Column("sender", String(400), primary_key=True),
-    Column("received_at", BigInteger, nullable=False),
 )
 
 
@@ -184,12 +176,3 @@ def load_journal(session: Session, flow_id: str) -> list[JournalEntry]:
         .order_by(flow_journal.c.seq)
     )
     return [JournalEntry(row.seq, row.kind, row.payload) for row in rows]
-
-
-def mark_seen(session: Session, sender: str, message_ids: Iterable[str]) -> None:
-    rows = [
-        {"message_id": message_id, "sender": sender, "received_at": now_micros()}
-        for message_id in message_ids
-    ]
-    if rows:
-        session.execute(insert(flow_message_dedup), rows)
