@@ -139,9 +139,25 @@ def render_result(result: LedgerValue | None) -> str:
         return "completed (no result)"
     if result.type_name == TRANSACTION_TYPE and isinstance(result.data, dict):
         return render_transaction(result.data)
-    if isinstance(result.data, dict):
-        return key_values([("type", result.type_name), *result.data.items()])
-    return key_values([("type", result.type_name), ("value", result.data)])
+    if not isinstance(result.data, dict):
+        return key_values([("type", result.type_name), ("value", result.data)])
+    fields = [("type", result.type_name)]
+    listed = []
+    for name, value in result.data.items():
+        if _records(value):
+            listed.append(f"{name}:\n{table(list(value[0]), [list(r.values()) for r in value])}")
+        else:
+            fields.append((name, value))
+    return "\n\n".join([key_values(fields), *listed])
+
+
+def _records(value: Any) -> bool:
+    """Whether `value` is a list of records with the same fields: shown as a table."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, dict) and list(item) == list(value[0]) for item in value)
+    )
 
 
 def list_command(args: argparse.Namespace) -> int:

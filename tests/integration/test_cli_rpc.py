@@ -111,7 +111,10 @@ async def test_flow_start_shows_progress_and_the_transaction_as_a_table(cli):
     assert lines[header].split() == ["INDEX", "TYPE", "CONTRACT", "FIELDS"]
     output_row = lines[header + 2].split(maxsplit=3)
     assert output_row[:3] == ["0", "test.TokenState", "test.TokenContract"]
-    assert f"owner={BOB}" in output_row[3] and "amount=7" in output_row[3]
+    fields_at = lines[header + 2].index(output_row[3])
+    wrapped = lines[header + 2 : lines.index("", header)]
+    fields = " ".join(line[fields_at:].strip() for line in wrapped)
+    assert f"owner={BOB}" in fields and "amount=7" in fields
 
 
 async def test_flow_start_json_and_vault_query_json_for_scripts(cli):
