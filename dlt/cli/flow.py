@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlt.cli.endpoints import add_connection_options, call_node, print_json
 from dlt.cli.main import EXIT_OK, add_group
+from dlt.cli.progress import Progress
 from dlt.cli.table import key_values, table
 from dlt.cli.tx_remote import render_transaction
 from dlt.rpc.client import FlowInfo, FlowStatus, LedgerValue, RpcClient, as_json
@@ -109,15 +110,19 @@ def start_command(args: argparse.Namespace) -> int:
         print(f"dlt flow start: error: {exc}", file=sys.stderr)
         return 2
 
+    progress = Progress()
+
     async def work(client: RpcClient) -> tuple[str, LedgerValue | None]:
         run = await client.start_flow(args.name, arguments)
         if not args.wait:
             run.detach()
             return run.flow_id, None
-        print(f"started {args.name} as flow {run.flow_id}", file=sys.stderr)
-        async for step in run.progress():
-            print(f"  - {step}", file=sys.stderr)
-        return run.flow_id, await run.result()
+        with progress.working(f"started {args.name} as flow {run.flow_id}"):
+            async for step in run.progress():
+                progress.step(f"  - {step}")
+            result = await run.result()
+        progress.step(f"{args.name} completed")
+        return run.flow_id, result
 
     flow_id, result = call_node(args, work)
     if not args.wait:
