@@ -17,18 +17,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dlt.cli.endpoints import add_connection_options, call_node, print_json
+from dlt.cli.endpoints import (
+    add_connection_options,
+    all_states,
+    all_transactions,
+    call_node,
+    print_json,
+)
 from dlt.cli.holdings import Balance, HoldingRules, Total, Trade, installed_rules
 from dlt.cli.main import EXIT_OK, CommandError
 from dlt.cli.table import table
 from dlt.crypto import parse_public_key
 from dlt.ledger import SignedTransaction, StateAndRef
-from dlt.rpc.client import PeerInfo, RpcClient, TransactionInfo, VaultQuery, VaultStateInfo
+from dlt.rpc.client import PeerInfo, RpcClient, TransactionInfo, VaultStateInfo
 
 if TYPE_CHECKING:
     from dlt.cli.main import Subparsers
-
-PAGE_SIZE = 1_000
 
 
 def register_command(vault: Subparsers) -> None:
@@ -63,22 +67,8 @@ class VaultContents:
 async def fetch(client: RpcClient, *, trades: bool) -> VaultContents:
     """The node's identity, all its unconsumed states and, if asked, all its transactions."""
     identity = await client.node_info()
-    states: list[VaultStateInfo] = []
-    page_number = 1
-    while True:
-        page = await client.vault_query(VaultQuery(page_number=page_number, page_size=PAGE_SIZE))
-        states.extend(page.states)
-        if not page.has_next or not page.states:
-            break
-        page_number += 1
-    transactions: list[TransactionInfo] = []
-    page_number = 1
-    while trades:
-        listing = await client.list_transactions(page_number, PAGE_SIZE)
-        transactions.extend(listing.transactions)
-        if not listing.transactions or len(transactions) >= listing.total:
-            break
-        page_number += 1
+    states = await all_states(client)
+    transactions = await all_transactions(client) if trades else []
     return VaultContents(identity, states, transactions)
 
 

@@ -14,6 +14,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from dlt.cli import prefixes
 from dlt.cli.endpoints import add_connection_options, call_node, print_json
 from dlt.cli.main import EXIT_OK, add_group
 from dlt.cli.progress import Progress
@@ -68,13 +69,15 @@ def register(subparsers: Subparsers) -> None:
     listing.set_defaults(handler=list_command)
 
     status = flow.add_parser("status", help="show one flow's state and result")
-    status.add_argument("flow_id", metavar="ID", help="the flow id `flow start` printed")
+    status.add_argument(
+        "flow_id", metavar="ID", help="the flow id `flow start` printed, or a unique prefix"
+    )
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_connection_options(status)
     status.set_defaults(handler=status_command)
 
     kill = flow.add_parser("kill", help="kill a running or parked flow")
-    kill.add_argument("flow_id", metavar="ID", help="the flow to kill")
+    kill.add_argument("flow_id", metavar="ID", help="the flow to kill (id or unique prefix)")
     kill.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_connection_options(kill)
     kill.set_defaults(handler=kill_command)
@@ -194,7 +197,7 @@ def status_command(args: argparse.Namespace) -> int:
     """Handler of `dlt flow status`."""
 
     async def work(client: RpcClient) -> FlowInfo:
-        return await client.flow_status(args.flow_id)
+        return await client.flow_status(await prefixes.flow_id(client, args.flow_id))
 
     _print_flow(call_node(args, work), args.json)
     return EXIT_OK
@@ -204,7 +207,7 @@ def kill_command(args: argparse.Namespace) -> int:
     """Handler of `dlt flow kill`."""
 
     async def work(client: RpcClient) -> FlowInfo:
-        return await client.kill_flow(args.flow_id)
+        return await client.kill_flow(await prefixes.flow_id(client, args.flow_id))
 
     _print_flow(call_node(args, work), args.json)
     return EXIT_OK

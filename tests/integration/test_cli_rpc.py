@@ -217,3 +217,22 @@ async def test_usage_errors_exit_with_status_2(cli):
     assert "expected KEY=VALUE, got 'amount'" in bad_pair.stderr
     assert both.returncode == 2
     assert "not allowed with argument" in both.stderr
+
+
+async def test_a_unique_prefix_of_a_flow_or_transaction_id_stands_for_it(cli):
+    started = await cli.run(
+        "flow", "start", "test.IssueTokens", f"owner={BOB}", "amount=5", "--json"
+    )
+    flow_id = json.loads(started.stdout)["flow_id"]
+    tx_id = json.loads(started.stdout)["result"]["value"]["id"]
+
+    status = await cli.run("flow", "status", flow_id[:8], "--json")
+    shown = await cli.run("tx", "show", tx_id[:8], "--json")
+    unknown = await cli.run("tx", "show", "0000")
+
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["flow_id"] == flow_id
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["id"] == tx_id
+    assert unknown.returncode == 1
+    assert unknown.stderr == "dlt: error: no transaction starts with 0000\n"
