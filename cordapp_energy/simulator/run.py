@@ -22,6 +22,7 @@ from cordapp_energy.simulator.market import Market, balance, holdings, open_mark
 from cordapp_energy.simulator.profiles import INTERVALS_PER_DAY, Community, CommunityParameters
 from cordapp_energy.states import EnergyState, EnergyType
 from dlt.cli.progress import Progress
+from dlt.cli.table import key_values
 from dlt.testing.mock_network import MockNode
 
 MIN_ORDER_WH = 50
@@ -229,5 +230,4 @@ def format_summary(summary: Summary, conservation: Conservation, elapsed: float)
             f"{verdict(money_ok)}",
         ),
     ]
-    width = max(len(label) for label, _ in rows)
-    return "\n".join(f"  {label.ljust(width)}  {value}" for label, value in rows)
+    return key_values(rows)
