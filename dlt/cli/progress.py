@@ -59,6 +59,7 @@ class Progress:
         self._clock = clock
         self._started = clock()
         self._display: LiveProgress | None = None
+        self._spinner: TaskID | None = None
 
     @property
     def elapsed(self) -> float:
@@ -76,21 +77,26 @@ class Progress:
         line = self.line(text)
         if self._display is not None:
             self._display.console.print(Text(line))
+            if self._spinner is not None:
+                self._display.update(self._spinner, description=text)
         else:
             print(line, file=self._stream, flush=True)
 
     @contextmanager
     def working(self, text: str) -> Iterator[None]:
-        """Report `text` as a step; while the block runs, a spinner with `text` and a clock at
-        a terminal. Steps reported inside it print above the spinner."""
+        """Report `text` as a step; while the block runs, a spinner and a clock at a terminal,
+        beside the latest step. Steps reported inside it print above the spinner."""
         self.step(text)
         if not self._live or self._display is not None:
             yield
             return
         with self._show(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()):
             assert self._display is not None
-            self._display.add_task(text, total=None)
-            yield
+            self._spinner = self._display.add_task(text, total=None)
+            try:
+                yield
+            finally:
+                self._spinner = None
 
     @contextmanager
     def counting(self, text: str, total: int) -> Iterator[Counter]:
