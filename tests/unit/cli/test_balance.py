@@ -18,6 +18,7 @@ from cordapp_energy.holdings import RULES
 from dlt.cli.balance import VaultContents, balance_of, render_balance
 from dlt.cli.holdings import installed_rules
 from dlt.encoding import encode
+from dlt.identity import Party
 from dlt.ledger import StateAndRef, StateRef, TransactionBuilder
 from dlt.rpc.client import LedgerValue, PeerInfo, StateStatus, VaultStateInfo
 from dlt.testing import test_identity
@@ -110,6 +111,16 @@ def test_states_owned_by_others_are_listed_apart_by_owner_and_never_counted_as_o
     assert [(e["owner"], e["amount"]) for e in balance["participating"]] == [
         (str(OTHER.party.name), 300)
     ]
+
+
+def test_a_state_owned_by_an_impostor_with_our_name_but_another_key_is_not_ours():
+    impostor = Party(name=US.party.name, owning_key=OTHER.public_key)
+    forged = energy(5_000).with_new_owner(impostor)
+
+    balance = balance_of(contents(forged, energy(1_000)), [RULES]).json("us")
+
+    assert [e["amount"] for e in balance["owned"]] == [1_000]
+    assert [e["amount"] for e in balance["participating"]] == [5_000]
 
 
 def test_states_no_cordapp_counts_or_decodes_are_counted_by_type():
