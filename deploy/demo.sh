@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: start the local network (or find it running) and trade through the `dlt` CLI:
-# market rules, money, a request-and-pay, repeated pay, bids and offers, market clearing with
-# delivery versus payment, then every party's vault as tables. The network stays up.
+# market rules, money, a request-and-pay, bids and offers, market clearing with delivery
+# versus payment, then every party's balance: what it holds, and what it bought and sold.
+# Everything it prints fits in 120 columns. The network stays up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DLT="${DLT:-.venv/bin/dlt}"
@@ -15,9 +16,23 @@ C1="O=Consumer 1, L=York, C=GB"
 C2="O=Consumer 2, L=York, C=GB"
 
 step() { printf '\n== %s\n' "$*"; }
+# Print a command as it could be typed: values with spaces quoted, continued with a backslash
+# before a line would pass 100 columns.
+show() {
+    local line='$' word
+    for word in "$@"; do
+        [[ "$word" == *" "* ]] && word="${word%%=*}=\"${word#*=}\""
+        if (( ${#line} + ${#word} > 98 )); then
+            printf '%s \\\n' "$line"
+            line='   '
+        fi
+        line+=" $word"
+    done
+    printf '%s\n' "$line"
+}
 run() {
     local node="$1"; shift
-    printf '$ dlt flow start --node %s %s\n' "$node" "$*"
+    show dlt flow start --node "$node" "$@"
     "$DLT" flow start --node "$node" "$@" >/dev/null
 }
 
@@ -60,15 +75,16 @@ run consumer-1 energy.PlaceBid window_start="$WINDOW" max_quantity_wh=2500 limit
 run consumer-2 energy.PlaceBid window_start="$WINDOW" max_quantity_wh=1500 limit_price_per_kwh=12 energy_type=solar
 
 step "The market operator clears the window and settles every match by delivery versus payment"
-printf '$ dlt flow start --node market-operator energy.ClearMarket window_start=%s\n' "$WINDOW"
+show dlt flow start --node market-operator energy.ClearMarket window_start="$WINDOW"
 "$DLT" flow start --node market-operator energy.ClearMarket window_start="$WINDOW"
 
-for node in producer-1 producer-2 consumer-1 consumer-2; do
-    step "Vault of $node"
-    "$DLT" vault query --node "$node" --type energy.EnergyState --type energy.PaymentState \
-        --sort recorded_at
+step "What every party holds, and what it bought and sold"
+for node in producer-1 producer-2 consumer-1 consumer-2 market-operator community-bank; do
+    printf '\n'
+    show dlt vault balance --node "$node"
+    "$DLT" vault balance --node "$node"
 done
 
 printf '\nThe network is still running (%s).\n' "$DLT_HOME"
-printf 'Try: dlt vault query --node market-operator --type energy.BidState --status all\n'
+printf 'Try: dlt vault query --node consumer-1 --type energy.EnergyState   (--json for every field)\n'
 printf 'Stop it with: dlt localnet down --home %s   (or: make demo-down)\n' "$DLT_HOME"

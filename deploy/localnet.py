@@ -350,6 +350,7 @@ class Localnet:
             broker_home,
         )
         self._wait_for(lambda: (broker_home / "ready").exists(), "broker", timeout)
+        say("RabbitMQ is ready")
 
     def _start_network_map(self, ports: Ports, say: Say, timeout: float) -> None:
         if self._alive("networkmap"):
@@ -383,6 +384,7 @@ class Localnet:
             return True
 
         self._wait_for(healthy, "networkmap", timeout)
+        say("The doorman and network map answer")
 
     def _start_node(self, member: Member, say: Say) -> None:
         if self._alive(member.slug):
@@ -423,6 +425,8 @@ class Localnet:
                     )
                 if asyncio.run(ready(member)):
                     waiting.remove(member)
+                    up = len(members) - len(waiting)
+                    say(f"{member.name} is up and sees every node ({up} of {len(members)})")
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(m.name for m in waiting)
                 raise LocalnetError(

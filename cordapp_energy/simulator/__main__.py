@@ -42,9 +42,11 @@ async def _simulate(home: Path, parameters: CommunityParameters, days: int) -> i
     market = await simulation.open()
     try:
         summary = await simulation.run(days)
-        conservation = await check_conservation(market, summary)
+        with simulation.progress.working("Checking that energy and money are conserved"):
+            conservation = await check_conservation(market, summary)
     finally:
-        await market.stop()
+        with simulation.progress.working("Stopping the nodes"):
+            await market.stop()
     print("\nSummary")
     print(format_summary(summary, conservation, time.monotonic() - started))
     return 0 if conservation.holds else 1

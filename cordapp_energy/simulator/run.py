@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as daytime
@@ -22,6 +21,8 @@ from cordapp_energy.flows import (
 from cordapp_energy.simulator.market import Market, balance, holdings, open_market
 from cordapp_energy.simulator.profiles import INTERVALS_PER_DAY, Community, CommunityParameters
 from cordapp_energy.states import EnergyState, EnergyType
+from dlt.cli.progress import Progress
+from dlt.cli.table import key_values
 from dlt.testing.mock_network import MockNode
 
 MIN_ORDER_WH = 50
@@ -73,26 +74,23 @@ class Simulation:
         self.parameters = parameters
         self.community = Community(parameters)
         self.pricing = pricing
-        self.progress = progress
+        self.progress = Progress(quiet=not progress)
         self.summary = Summary()
         self._rng = random.Random(f"prices/{parameters.seed}")
         self.market: Market | None = None
 
-    def _say(self, text: str) -> None:
-        if self.progress:
-            print(text, flush=True)
-
     async def open(self) -> Market:
-        self._say(
+        starting = (
             f"Starting {len(self.community.prosumers)} prosumers, "
-            f"{len(self.community.consumers)} consumers, operator, bank and notary..."
+            f"{len(self.community.consumers)} consumers, operator, bank and notary"
         )
-        self.market = await open_market(
-            self.base_dir,
-            [h.name for h in self.community.prosumers],
-            [h.name for h in self.community.consumers],
-            opening_balance=OPENING_BALANCE,
-        )
+        with self.progress.working(starting):
+            self.market = await open_market(
+                self.base_dir,
+                [h.name for h in self.community.prosumers],
+                [h.name for h in self.community.consumers],
+                opening_balance=OPENING_BALANCE,
+            )
         self.summary.issued_money = OPENING_BALANCE * len(self.market.consumers)
         return self.market
 
@@ -101,20 +99,19 @@ class Simulation:
         for day in range(days):
             profile = self.community.day(day)
             day_start = datetime.combine(profile.day, daytime(0), tzinfo=UTC)
-            self._say(f"Day {profile.day} ({profile.weather})")
-            started = time.monotonic()
-            for interval in intervals or range(INTERVALS_PER_DAY):
-                window = day_start + timedelta(minutes=15 * interval)
-                await self._interval(market, profile, interval, window)
-                if self.progress and interval % 8 == 7:
-                    cleared = self.summary.cleared_wh / 1000
-                    settled = self.summary.settled_wh / 1000
-                    self._say(
-                        f"  {window.strftime('%H:%M')}  cleared {cleared:8.1f} kWh"
-                        f"  settled {settled:8.1f} kWh  flows {self.summary.flows:6d}"
-                        f"  ({time.monotonic() - started:5.1f} s)"
+            windows = intervals or range(INTERVALS_PER_DAY)
+            day_text = f"Day {profile.day} ({profile.weather})"
+            with self.progress.counting(day_text, len(windows)) as count:
+                for interval in windows:
+                    window = day_start + timedelta(minutes=15 * interval)
+                    await self._interval(market, profile, interval, window)
+                    count.advance(
+                        f"{window:%H:%M}  cleared {self.summary.cleared_wh / 1000:.1f} kWh, "
+                        f"settled {self.summary.settled_wh / 1000:.1f} kWh, "
+                        f"{self.summary.flows} flows"
                     )
-        await market.network.settle(timeout=60)
+        with self.progress.working("Waiting for the network to settle"):
+            await market.network.settle(timeout=60)
         return self.summary
 
     async def _interval(
@@ -233,5 +230,4 @@ def format_summary(summary: Summary, conservation: Conservation, elapsed: float)
             f"{verdict(money_ok)}",
         ),
     ]
-    width = max(len(label) for label, _ in rows)
-    return "\n".join(f"  {label.ljust(width)}  {value}" for label, value in rows)
+    return key_values(rows)

@@ -36,7 +36,7 @@ from dlt.identity import X500Name
 # to see them). Every `dlt.cli` module imports this one before `dlt.rpc`: isort puts dlt.cli first.
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
-from dlt.rpc.client import RpcClient, RpcError
+from dlt.rpc.client import RpcClient, RpcError, TransactionInfo, VaultQuery, VaultStateInfo
 
 T = TypeVar("T")
 
@@ -46,6 +46,8 @@ USER_ENV = "DLT_RPC_USER"
 PASSWORD_ENV = "DLT_RPC_PASSWORD"
 CA_ENV = "DLT_RPC_CA"
 RPC_FILE = "rpc.json"
+PAGE_SIZE = 1_000
+"""States or transactions asked for per call when a command needs them all."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,30 @@ def call_node(args: argparse.Namespace, work: Callable[[RpcClient], Awaitable[T]
         return asyncio.run(run())
     except RpcError as exc:
         raise CommandError(str(exc)) from exc
+
+
+async def all_transactions(client: RpcClient, page_size: int = PAGE_SIZE) -> list[TransactionInfo]:
+    """Every transaction the node recorded, oldest first, fetched a page at a time."""
+    transactions: list[TransactionInfo] = []
+    page_number = 1
+    while True:
+        page = await client.list_transactions(page_number, page_size)
+        transactions.extend(page.transactions)
+        if not page.transactions or len(transactions) >= page.total:
+            return transactions
+        page_number += 1
+
+
+async def all_states(client: RpcClient, page_size: int = PAGE_SIZE) -> list[VaultStateInfo]:
+    """Every unconsumed state in the node's vault, fetched a page at a time."""
+    states: list[VaultStateInfo] = []
+    page_number = 1
+    while True:
+        page = await client.vault_query(VaultQuery(page_number=page_number, page_size=page_size))
+        states.extend(page.states)
+        if not page.has_next or not page.states:
+            return states
+        page_number += 1
 
 
 def print_json(data: object) -> None:

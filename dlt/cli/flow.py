@@ -14,8 +14,10 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from dlt.cli import prefixes
 from dlt.cli.endpoints import add_connection_options, call_node, print_json
 from dlt.cli.main import EXIT_OK, add_group
+from dlt.cli.progress import Progress
 from dlt.cli.table import key_values, table
 from dlt.cli.tx_remote import render_transaction
 from dlt.rpc.client import FlowInfo, FlowStatus, LedgerValue, RpcClient, as_json
@@ -67,13 +69,15 @@ def register(subparsers: Subparsers) -> None:
     listing.set_defaults(handler=list_command)
 
     status = flow.add_parser("status", help="show one flow's state and result")
-    status.add_argument("flow_id", metavar="ID", help="the flow id `flow start` printed")
+    status.add_argument(
+        "flow_id", metavar="ID", help="the flow id `flow start` printed, or a unique prefix"
+    )
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_connection_options(status)
     status.set_defaults(handler=status_command)
 
     kill = flow.add_parser("kill", help="kill a running or parked flow")
-    kill.add_argument("flow_id", metavar="ID", help="the flow to kill")
+    kill.add_argument("flow_id", metavar="ID", help="the flow to kill (id or unique prefix)")
     kill.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_connection_options(kill)
     kill.set_defaults(handler=kill_command)
@@ -109,15 +113,19 @@ def start_command(args: argparse.Namespace) -> int:
         print(f"dlt flow start: error: {exc}", file=sys.stderr)
         return 2
 
+    progress = Progress()
+
     async def work(client: RpcClient) -> tuple[str, LedgerValue | None]:
         run = await client.start_flow(args.name, arguments)
         if not args.wait:
             run.detach()
             return run.flow_id, None
-        print(f"started {args.name} as flow {run.flow_id}", file=sys.stderr)
-        async for step in run.progress():
-            print(f"  - {step}", file=sys.stderr)
-        return run.flow_id, await run.result()
+        with progress.working(f"started {args.name} as flow {run.flow_id}"):
+            async for step in run.progress():
+                progress.step(f"  - {step}")
+            result = await run.result()
+        progress.step(f"{args.name} completed")
+        return run.flow_id, result
 
     flow_id, result = call_node(args, work)
     if not args.wait:
@@ -139,9 +147,25 @@ def render_result(result: LedgerValue | None) -> str:
         return "completed (no result)"
     if result.type_name == TRANSACTION_TYPE and isinstance(result.data, dict):
         return render_transaction(result.data)
-    if isinstance(result.data, dict):
-        return key_values([("type", result.type_name), *result.data.items()])
-    return key_values([("type", result.type_name), ("value", result.data)])
+    if not isinstance(result.data, dict):
+        return key_values([("type", result.type_name), ("value", result.data)])
+    fields = [("type", result.type_name)]
+    listed = []
+    for name, value in result.data.items():
+        if _records(value):
+            listed.append(f"{name}:\n{table(list(value[0]), [list(r.values()) for r in value])}")
+        else:
+            fields.append((name, value))
+    return "\n\n".join([key_values(fields), *listed])
+
+
+def _records(value: Any) -> bool:
+    """Whether `value` is a list of records with the same fields: shown as a table."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, dict) and list(item) == list(value[0]) for item in value)
+    )
 
 
 def list_command(args: argparse.Namespace) -> int:
@@ -173,7 +197,7 @@ def status_command(args: argparse.Namespace) -> int:
     """Handler of `dlt flow status`."""
 
     async def work(client: RpcClient) -> FlowInfo:
-        return await client.flow_status(args.flow_id)
+        return await client.flow_status(await prefixes.flow_id(client, args.flow_id))
 
     _print_flow(call_node(args, work), args.json)
     return EXIT_OK
@@ -183,7 +207,7 @@ def kill_command(args: argparse.Namespace) -> int:
     """Handler of `dlt flow kill`."""
 
     async def work(client: RpcClient) -> FlowInfo:
-        return await client.kill_flow(args.flow_id)
+        return await client.kill_flow(await prefixes.flow_id(client, args.flow_id))
 
     _print_flow(call_node(args, work), args.json)
     return EXIT_OK

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlt.cli.main import EXIT_OK, CommandError, add_group
+from dlt.cli.progress import Progress
 from dlt.cli.table import table
 
 if TYPE_CHECKING:
@@ -68,12 +68,9 @@ def _net(args: argparse.Namespace) -> tuple[Any, Any]:
     return localnet, localnet.Localnet(localnet.resolve_home(args.home))
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 def up_command(args: argparse.Namespace) -> int:
     localnet, net = _net(args)
+    progress = Progress()
     try:
         shape = localnet.Shape(
             notaries=args.notaries,
@@ -82,9 +79,11 @@ def up_command(args: argparse.Namespace) -> int:
             producers=args.producers,
             consumers=args.consumers,
         )
-        rows = net.up(shape, _say, timeout=args.timeout)
+        with progress.working(f"Bringing up the local network in {net.home}"):
+            rows = net.up(shape, progress.step, timeout=args.timeout)
     except (localnet.LocalnetError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
+    progress.step(f"The local network is up ({len(rows)} processes)")
     _print_status(rows)
     print(f"\nThe network runs in {net.home}. Drive it with, for example:")
     print("  dlt network peers --node market-operator")
@@ -95,7 +94,7 @@ def up_command(args: argparse.Namespace) -> int:
 def down_command(args: argparse.Namespace) -> int:
     localnet, net = _net(args)
     try:
-        net.down(_say)
+        net.down(Progress().step)
     except localnet.LocalnetError as exc:
         raise CommandError(str(exc)) from exc
     print(f"Stopped the local network in {net.home}")

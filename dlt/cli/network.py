@@ -14,8 +14,6 @@ from dlt.rpc.client import NetworkMapInfo, PeerInfo, RpcClient, as_json
 if TYPE_CHECKING:
     from dlt.cli.main import Subparsers
 
-SHORT_FINGERPRINT = 16
-
 
 def register(subparsers: Subparsers) -> None:
     """Add `dlt network peers|notaries|info`."""
@@ -49,7 +47,7 @@ def peers_command(args: argparse.Namespace) -> int:
     rows = [
         (
             peer.name,
-            peer.fingerprint[:SHORT_FINGERPRINT],
+            peer.fingerprint,
             ", ".join(peer.addresses),
             peer.rpc_address or "",
             peer.platform_version,

@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from dlt.cli import prefixes
 from dlt.cli.endpoints import add_connection_options, call_node, print_json
 from dlt.cli.main import EXIT_OK
 from dlt.cli.table import cell, key_values, table
@@ -28,7 +29,9 @@ def register_commands(tx: Subparsers) -> None:
         description="Show a recorded transaction: its notary, inputs, outputs with their "
         "fields, commands and signatures.",
     )
-    show.add_argument("id", metavar="ID", help="the transaction id (64 hex digits)")
+    show.add_argument(
+        "id", metavar="ID", help="the transaction id (64 hex digits), or a unique prefix"
+    )
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_connection_options(show)
     show.set_defaults(handler=show_command)
@@ -51,7 +54,7 @@ def show_command(args: argparse.Namespace) -> int:
     """Handler of `dlt tx show`."""
 
     async def work(client: RpcClient) -> TransactionInfo:
-        return await client.get_transaction(args.id)
+        return await client.get_transaction(await prefixes.transaction_id(client, args.id))
 
     info = call_node(args, work)
     if args.json:

@@ -15,6 +15,7 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from dlt.cli.balance import register_command as register_balance
 from dlt.cli.endpoints import add_connection_options, call_node, print_json
 from dlt.cli.main import EXIT_OK, CommandError, add_group
 from dlt.cli.table import table
@@ -36,8 +37,8 @@ ASCENDING = "asc"
 
 
 def register(subparsers: Subparsers) -> None:
-    """Add `dlt vault query`."""
-    vault = add_group(subparsers, "vault", summary="query a node's vault")
+    """Add `dlt vault query` and `dlt vault balance`."""
+    vault = add_group(subparsers, "vault", summary="query a node's vault and its balances")
     query = vault.add_parser(
         "query",
         help="list states matching criteria",
@@ -94,6 +95,7 @@ def register(subparsers: Subparsers) -> None:
     query.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_connection_options(query)
     query.set_defaults(handler=query_command)
+    register_balance(vault)
 
 
 def sort_key(text: str) -> SortBy:

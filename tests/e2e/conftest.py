@@ -25,9 +25,9 @@ class Localnet:
     home: Path
 
     def dlt(
-        self, *args: str, timeout: float = 120, check: bool = True
+        self, *args: str, timeout: float = 120, check: bool = True, env: dict | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DLT_HOME": str(self.home)}
+        env = {**os.environ, "DLT_HOME": str(self.home), **(env or {})}
         result = subprocess.run(
             [DLT, *args], env=env, capture_output=True, text=True, timeout=timeout
         )

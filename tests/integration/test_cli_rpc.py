@@ -111,7 +111,10 @@ async def test_flow_start_shows_progress_and_the_transaction_as_a_table(cli):
     assert lines[header].split() == ["INDEX", "TYPE", "CONTRACT", "FIELDS"]
     output_row = lines[header + 2].split(maxsplit=3)
     assert output_row[:3] == ["0", "test.TokenState", "test.TokenContract"]
-    assert f"owner={BOB}" in output_row[3] and "amount=7" in output_row[3]
+    fields_at = lines[header + 2].index(output_row[3])
+    wrapped = lines[header + 2 : lines.index("", header)]
+    fields = " ".join(line[fields_at:].strip() for line in wrapped)
+    assert f"owner={BOB}" in fields and "amount=7" in fields
 
 
 async def test_flow_start_json_and_vault_query_json_for_scripts(cli):
@@ -214,3 +217,22 @@ async def test_usage_errors_exit_with_status_2(cli):
     assert "expected KEY=VALUE, got 'amount'" in bad_pair.stderr
     assert both.returncode == 2
     assert "not allowed with argument" in both.stderr
+
+
+async def test_a_unique_prefix_of_a_flow_or_transaction_id_stands_for_it(cli):
+    started = await cli.run(
+        "flow", "start", "test.IssueTokens", f"owner={BOB}", "amount=5", "--json"
+    )
+    flow_id = json.loads(started.stdout)["flow_id"]
+    tx_id = json.loads(started.stdout)["result"]["value"]["id"]
+
+    status = await cli.run("flow", "status", flow_id[:8], "--json")
+    shown = await cli.run("tx", "show", tx_id[:8], "--json")
+    unknown = await cli.run("tx", "show", "0000")
+
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["flow_id"] == flow_id
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["id"] == tx_id
+    assert unknown.returncode == 1
+    assert unknown.stderr == "dlt: error: no transaction starts with 0000\n"
