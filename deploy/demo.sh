@@ -69,6 +69,12 @@ for node in producer-1 producer-2 consumer-1 consumer-2; do
         --sort recorded_at
 done
 
+EXPLORER=$( ("$DLT" localnet status --json || true) | .venv/bin/python -c \
+    'import json, sys; print(next((r["address"] for r in json.load(sys.stdin) if r["component"] == "explorer"), ""))')
 printf '\nThe network is still running (%s).\n' "$DLT_HOME"
+if [ -n "$EXPLORER" ]; then
+    printf 'Explore it in a browser: %s (user operator, password in %s/nodes/market-operator-*/rpc.json)\n' \
+        "$EXPLORER" "$DLT_HOME"
+fi
 printf 'Try: dlt vault query --node market-operator --type energy.BidState --status all\n'
 printf 'Stop it with: dlt localnet down --home %s   (or: make demo-down)\n' "$DLT_HOME"
