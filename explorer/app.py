@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "dlt_explorer_session"
+"""The session cookie's name, followed by the port: browsers share cookies between the ports
+of one host, so two explorers on one machine would otherwise log each other out."""
 MAX_FORM_BYTES = 4096
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -47,6 +49,10 @@ filters.install(templates.env)
 PageHandler = Callable[[Request, Session], Awaitable[Response]]
 
 
+def cookie_name(request: Request) -> str:
+    return f"{COOKIE}_{request.url.port or 443}"
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
     """A page from its template, with the security headers every response carries."""
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
@@ -60,14 +66,14 @@ def page(handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         sessions: Sessions = request.app.state.sessions
-        session = sessions.get(request.cookies.get(COOKIE))
+        session = sessions.get(request.cookies.get(cookie_name(request)))
         if session is None:
             return RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
         request.state.session = session
         try:
             return await handler(request, session)
         except RpcAuthError:
-            await sessions.logout(request.cookies.get(COOKIE))
+            await sessions.logout(request.cookies.get(cookie_name(request)))
             return RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
         except (RpcError, PageError) as exc:
             status = exc.status if isinstance(exc, PageError) else 502
@@ -113,14 +119,16 @@ async def login(request: Request) -> Response:
             refused=f"Cannot log in: {exc}",
         )
     response = RedirectResponse("/transactions", status_code=303, headers=SECURITY_HEADERS)
-    response.set_cookie(COOKIE, token, secure=True, httponly=True, samesite="strict", path="/")
+    response.set_cookie(
+        cookie_name(request), token, secure=True, httponly=True, samesite="strict", path="/"
+    )
     return response
 
 
 async def logout(request: Request) -> Response:
-    await request.app.state.sessions.logout(request.cookies.get(COOKIE))
+    await request.app.state.sessions.logout(request.cookies.get(cookie_name(request)))
     response = RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(cookie_name(request), path="/")
     return response
 
 

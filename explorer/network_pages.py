@@ -74,6 +74,7 @@ async def market_page(request: Request, session: Session) -> Response:
         "series": [
             {
                 "label": f"{s.owner}: {s.asset}",
+                "energy": s.asset.startswith("energy"),
                 "points": [{"x": int(t.timestamp() * 1000), "y": v} for t, v in s.points],
             }
             for s in series

@@ -16,7 +16,9 @@ function liveFlows(table) {
       for (let i = 0; i < 7; i++) row.insertCell();
       const link = document.createElement("a");
       link.href = "/flows/" + flow.flow_id;
-      link.textContent = flow.flow_id.slice(0, 12) + "…";
+      const code = document.createElement("code");
+      code.textContent = flow.flow_id.slice(0, 12) + "…";
+      link.appendChild(code);
       row.cells[0].appendChild(link);
       text(row.cells[1], flow.flow_name);
       text(row.cells[3], flow.peer);
@@ -73,11 +75,14 @@ function supplyDemand(canvas, data) {
 }
 
 function balances(canvas, data) {
-  const datasets = data.series.map((s) => ({ label: s.label, data: s.points, stepped: true, pointRadius: 2 }));
+  const datasets = data.series.map((s) => ({ label: s.label, data: s.points, stepped: true, pointRadius: 2,
+    yAxisID: s.energy ? "energy" : "money" }));
   return new Chart(canvas, { type: "line", data: { datasets },
     options: { animation: false, maintainAspectRatio: false, parsing: false,
       scales: { x: { type: "linear", ticks: { callback: (v) => new Date(v).toISOString().slice(11, 19) },
-                     title: { display: true, text: "time (UTC)" } } } } });
+                     title: { display: true, text: "time (UTC)" } },
+                money: { position: "left", title: { display: true, text: "money (minor units)" } },
+                energy: { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "energy (Wh)" } } } } });
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -66,7 +66,7 @@ async def test_pages_send_anyone_not_logged_in_to_the_login_form() -> None:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="https://explorer",
-        cookies={"dlt_explorer_session": "guessed"},
+        cookies={"dlt_explorer_session_443": "guessed"},
     ) as client:
         for route in _routes(app):
             if "GET" not in (route.methods or ()) or route.path in ("/login", "/favicon.ico"):
