@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Make sure Debian's Chromium is installed at /usr/bin/chromium, for the explorer's browser tests
-# (tests/e2e/test_explorer.py drives it headless through Playwright; Playwright's own browser
-# downloads are never used). Installs the package `chromium` with apt-get only when it is
-# missing; otherwise it changes nothing.
+# Make sure Debian's Chromium is installed at /usr/bin/chromium, for the explorer's browser
+# tests (tests/e2e/test_localnet_explorer.py drives it headless through Playwright; Playwright's
+# own browser downloads are never used). Installs the package `chromium` with apt-get only when
+# it is missing; otherwise it changes nothing.
 set -euo pipefail
 
 if [ -x /usr/bin/chromium ]; then

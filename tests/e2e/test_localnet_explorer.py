@@ -4,6 +4,10 @@ ledger. A screenshot of each page is saved in the directory the first test print
 
 Debian's Chromium (/usr/bin/chromium, installed by `make test`'s setup) is driven by
 Playwright's client; Playwright's own browser downloads are never used.
+
+The module trades on the session's shared network and checks pages against whatever the vaults
+then hold, so it may run after anything; it is named to run after test_localnet.py, whose
+tests expect vaults that only they have traded in.
 """
 
 from __future__ import annotations
