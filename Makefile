@@ -1,6 +1,7 @@
 # A user needs two commands: `make demo` and `make test`. Both set up what they need first:
 # a virtualenv with the project, and the PostgreSQL and RabbitMQ programs the tests start
-# private instances of (installed with apt-get when missing).
+# private instances of, and Chromium for the explorer's browser tests (installed with apt-get
+# when missing).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,6 +23,7 @@ setup: $(STAMP)
 services:
 	bash deploy/ensure-postgres.sh
 	bash deploy/ensure-rabbitmq.sh
+	bash deploy/ensure-chromium.sh
 
 lint: setup
 	$(BIN)/ruff check .

@@ -85,6 +85,15 @@ for node in producer-1 producer-2 consumer-1 consumer-2 market-operator communit
     "$DLT" vault balance --node "$node"
 done
 
+EXPLORER=$( ("$DLT" localnet status --json || true) | .venv/bin/python -c \
+    'import json, sys; print(next((r["address"] for r in json.load(sys.stdin) if r["component"] == "explorer"), ""))')
 printf '\nThe network is still running (%s).\n' "$DLT_HOME"
-printf 'Try: dlt vault query --node consumer-1 --type energy.EnergyState   (--json for every field)\n'
+if [ -n "$EXPLORER" ]; then
+    printf 'Explore it in a browser: %s
+' "$EXPLORER"
+    printf '  user operator; password in %s/nodes/market-operator-*/rpc.json
+' "$DLT_HOME"
+fi
+printf 'Try: dlt vault query --node consumer-1 --type energy.EnergyState   (--json for every field)
+'
 printf 'Stop it with: dlt localnet down --home %s   (or: make demo-down)\n' "$DLT_HOME"

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, Field
 
 from cordapp_energy.market_rules import MARKET_RULES_SIGNERS
@@ -47,6 +49,8 @@ CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks")
 """A development network also carries the attack-injection flows, to try them from the CLI."""
 STATE_FILE = "localnet.json"
 RPC_USER = "operator"
+EXPLORER_NODE = "market-operator"
+"""The node whose explorer `up` starts: the one that sees the whole market."""
 
 Say = Callable[[str], None]
 
@@ -99,6 +103,8 @@ class Member:
 class Ports:
     broker: int
     network_map: int
+    explorer: int = 0
+    """The market operator's web explorer; 0 in networks created before it existed."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,8 @@ class Localnet:
             return self.home / "broker" / "service.log"
         if component == "networkmap":
             return self.home / "networkmap.log"
+        if component == "explorer":
+            return self.home / "explorer.log"
         member = self.member(component)
         return self.node_dir(member) / "node.log"
 
@@ -222,7 +230,7 @@ class Localnet:
             for info in result.parameters.notaries
             for replica in info.replica_parties
         }
-        ports = Ports(broker=free_port(), network_map=free_port())
+        ports = Ports(broker=free_port(), network_map=free_port(), explorer=free_port())
         members = [
             Member(
                 name=str(node.name),
@@ -299,7 +307,31 @@ class Localnet:
         for member in members:
             self._start_node(member, say)
         self._await_nodes(members, say, timeout)
+        self._start_explorer(ports, members, say, timeout)
         return self.status()
+
+    def _start_explorer(
+        self, ports: Ports, members: list[Member], say: Say, timeout: float
+    ) -> None:
+        node = next((m for m in members if m.role == EXPLORER_NODE), None)
+        if ports.explorer == 0 or node is None or self._alive("explorer"):
+            return
+        say(f"Starting the explorer for {node.name} on https://127.0.0.1:{ports.explorer}")
+        self._spawn(
+            "explorer",
+            [
+                *(sys.executable, "-m", "explorer", "--home", str(self.home)),
+                *("--node", node.slug, "--listen", f"127.0.0.1:{ports.explorer}"),
+            ],
+            self.log_file("explorer"),
+            self.home,
+        )
+        root = (self.home / "truststore.pem").read_bytes()
+
+        def healthy() -> bool:
+            return _answers_https(f"https://127.0.0.1:{ports.explorer}/login", root)
+
+        self._wait_for(healthy, "explorer", timeout)
 
     def _spawn(self, component: str, argv: list[str], log: Path, cwd: Path) -> int:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -472,6 +504,7 @@ class Localnet:
         """Stop nodes first, then the network map, then the broker, each by its PID."""
         _, members = self._load()
         order = [m.slug for m in members if not m.is_notary]
+        order = ["explorer", *order]
         order += [m.slug for m in members if m.is_notary] + ["networkmap", "broker"]
         for component in order:
             pid = self._pid(component)
@@ -505,6 +538,16 @@ class Localnet:
                 f"https://127.0.0.1:{ports.network_map}",
             ),
         ]
+        if ports.explorer:
+            rows.append(
+                Status(
+                    "explorer",
+                    f"web explorer ({EXPLORER_NODE})",
+                    self._pid("explorer"),
+                    self._alive("explorer"),
+                    f"https://127.0.0.1:{ports.explorer}",
+                )
+            )
         for member in members:
             rows.append(
                 Status(
@@ -522,6 +565,15 @@ class Localnet:
         if not path.exists():
             return "(no log yet)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _answers_https(url: str, root_pem: bytes) -> bool:
+    """Whether `url` answers 200 over TLS verified against the network root."""
+    context = ssl.create_default_context(cadata=root_pem.decode("ascii"))
+    try:
+        return httpx.get(url, verify=context, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _slug(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The doorman and network map over HTTPS, with the standard library only.
+"""The doorman and network map over HTTPS: a Starlette application served by uvicorn.
 
 Endpoints (payloads are the canonical encoding, application/cbor, so signatures stay byte-exact;
 errors are a 4xx/5xx status with a one-line text/plain reason):
@@ -6,30 +6,36 @@ errors are a 4xx/5xx status with a one-line text/plain reason):
     POST /certificate               PEM CSR            -> 200 ticket (text)
     GET  /certificate/<ticket>                         -> 200 chain PEM | 202 pending | 403 reason
     POST /publish                   SignedNodeInfo     -> 200 node info hash (text)
-    GET  /network-map                                  -> 200 SignedNetworkMap
+    GET  /network-map                                  -> 200 SignedNetworkMap | 304
     GET  /node-info/<hash>                             -> 200 SignedNodeInfo
     GET  /network-parameters/<hash>                    -> 200 SignedNetworkParameters
     GET  /health                                       -> 200 "ok"
 
-The TLS handshake runs in the request's worker thread, not the accept loop, so a client that
-connects and stalls cannot hold up anyone else.
+The map carries an ETag (the SHA-256 of its bytes): a node that sends it back in If-None-Match
+gets a bodiless 304 while the map is unchanged. NodeInfos and parameters are addressed by the
+hash of their content, so they never change and may be kept. Connections are kept alive; the
+service's database work runs in worker threads, off the server's event loop.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import socket
-import socketserver
 import ssl
-import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from dlt.crypto import SecureHash
 from dlt.encoding import encode
+from dlt.node.network_map_types import SignedNetworkMap
+from dlt.web import AppServer, server_ssl_context
 from networkmap.doorman import (
     Doorman,
     DoormanError,
@@ -51,13 +57,20 @@ from networkmap.network_map import (
     StaleNodeInfoError,
 )
 
+__all__ = ["NetworkMapServer", "server_ssl_context"]
+
 log = logging.getLogger(__name__)
 
 CBOR = "application/cbor"
 PEM = "application/x-pem-file"
 TEXT = "text/plain; charset=utf-8"
 MAX_BODY_BYTES = 1024 * 1024
-DEFAULT_IO_TIMEOUT = 10.0
+NO_STORE = "no-store"
+REVALIDATE = "no-cache"
+IMMUTABLE = "max-age=31536000, immutable"
+ENDPOINTS = (
+    "/certificate, /publish, /network-map, /node-info/<hash>, /network-parameters/<hash>, /health"
+)
 
 _ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidRegistrationError: HTTPStatus.BAD_REQUEST,
@@ -73,6 +86,8 @@ _ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     NoNetworkParametersError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
 
 class HttpError(Exception):
     """A request the handler refuses before reaching the services (bad path, body, method)."""
@@ -81,112 +96,6 @@ class HttpError(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
-
-
-def server_ssl_context(
-    cert_chain: Path, key: Path, password: bytes | None = None
-) -> ssl.SSLContext:
-    """A TLS 1.2+ server context from a leaf-first PEM chain and its key."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert_chain, key, password)
-    return context
-
-
-class _TlsHttpServer(ThreadingHTTPServer):
-    """A threading HTTP server that does each TLS handshake in the worker thread."""
-
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        context: ssl.SSLContext,
-        app: NetworkMapServer,
-        io_timeout: float,
-    ) -> None:
-        self.context = context
-        self.app = app
-        self.io_timeout = io_timeout
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        """Skip HTTPServer's reverse DNS lookup of the host: it can stall start-up."""
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        """Handshake here, in the worker, under the I/O timeout; a failed one (e.g. a client
-        that does not trust our root) ends only this connection."""
-        raw: socket.socket = request
-        raw.settimeout(self.io_timeout)
-        try:
-            tls = self.context.wrap_socket(raw, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            log.debug("TLS handshake with %s failed: %s", client_address, exc)
-            return
-        try:
-            self.RequestHandlerClass(tls, client_address, self)
-        finally:
-            tls.close()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """One request per connection: read a bounded body, route it, answer with a length."""
-
-    server: _TlsHttpServer
-    server_version = "dlt-networkmap"
-    sys_version = ""
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        app = self.server.app
-        try:
-            request_body = self._read_body() if method == "POST" else b""
-            status, content_type, body = app.route(method, self.path, request_body)
-        except HttpError as exc:
-            status, content_type, body = exc.status, TEXT, _line(exc.reason)
-        except (DoormanError, NetworkMapServiceError) as exc:
-            status = _status_for(exc)
-            content_type, body = TEXT, _line(str(exc))
-        except Exception:
-            log.exception("internal error serving %s %s", method, self.path)
-            status = HTTPStatus.INTERNAL_SERVER_ERROR
-            content_type = TEXT
-            body = _line("internal error in the network map service; see its log")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _read_body(self) -> bytes:
-        length_header = self.headers.get("Content-Length")
-        if length_header is None:
-            raise HttpError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length")
-        try:
-            length = int(length_header)
-        except ValueError as exc:
-            raise HttpError(HTTPStatus.BAD_REQUEST, "Content-Length is not a number") from exc
-        if not 0 <= length <= MAX_BODY_BYTES:
-            raise HttpError(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"the body must be at most {MAX_BODY_BYTES} bytes, got {length}",
-            )
-        return self.rfile.read(length)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
 
 
 def _status_for(exc: Exception) -> HTTPStatus:
@@ -209,6 +118,80 @@ def _parse_hash(text: str) -> SecureHash:
         ) from exc
 
 
+def _text(status: HTTPStatus, reason: str) -> Response:
+    return Response(_line(reason), status, media_type=TEXT, headers={"Cache-Control": NO_STORE})
+
+
+def _refusal(request: Request, exc: Exception) -> Response:
+    """A request refused before or by the services, as a status and a one-line reason."""
+    if isinstance(exc, HttpError):
+        return _text(exc.status, exc.reason)
+    if isinstance(exc, DoormanError | NetworkMapServiceError):
+        return _text(_status_for(exc), str(exc))
+    if isinstance(exc, HTTPException) and exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        return _text(
+            HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not allowed on {request.url.path}"
+        )
+    if isinstance(exc, HTTPException) and exc.status_code == HTTPStatus.NOT_FOUND:
+        return _text(HTTPStatus.NOT_FOUND, f"no endpoint {request.url.path}; see {ENDPOINTS}")
+    log.error("internal error serving %s %s", request.method, request.url.path, exc_info=exc)
+    return _text(
+        HTTPStatus.INTERNAL_SERVER_ERROR, "internal error in the network map service; see its log"
+    )
+
+
+def _guarded(endpoint: Endpoint) -> Endpoint:
+    """Every failure of `endpoint` answered by `_refusal`, so nothing escapes as a bare 500."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except Exception as exc:
+            return _refusal(request, exc)
+
+    return guarded
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused unread when it announces more than MAX_BODY_BYTES."""
+    length_header = request.headers.get("content-length")
+    if length_header is None and "chunked" not in request.headers.get("transfer-encoding", ""):
+        raise HttpError(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length")
+    if length_header is not None:
+        try:
+            length = int(length_header)
+        except ValueError as exc:
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Content-Length is not a number") from exc
+        if not 0 <= length <= MAX_BODY_BYTES:
+            raise HttpError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the body must be at most {MAX_BODY_BYTES} bytes, got {length}",
+            )
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HttpError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the body must be at most {MAX_BODY_BYTES} bytes",
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _etag(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()}"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag` (weak or strong, or `*`)."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags or "*" in tags
+
+
 class NetworkMapServer:
     """The doorman and network map service behind one HTTPS listener, in a background thread."""
 
@@ -220,54 +203,41 @@ class NetworkMapServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        io_timeout: float = DEFAULT_IO_TIMEOUT,
     ) -> None:
         self.doorman = doorman
         self.service = service
-        self._context = ssl_context
-        self._address = (host, port)
-        self._io_timeout = io_timeout
-        self._httpd: _TlsHttpServer | None = None
-        self._thread: threading.Thread | None = None
-        self._bound_port: int | None = None
+        self._encoded_map: tuple[SignedNetworkMap, bytes, str] | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/certificate", _guarded(self._register), methods=["POST"]),
+                Route("/certificate/{ticket}", _guarded(self._registration), methods=["GET"]),
+                Route("/publish", _guarded(self._publish), methods=["POST"]),
+                Route("/network-map", _guarded(self._network_map), methods=["GET"]),
+                Route("/node-info/{hash}", _guarded(self._node_info), methods=["GET"]),
+                Route("/network-parameters/{hash}", _guarded(self._parameters), methods=["GET"]),
+                Route("/health", _guarded(self._health), methods=["GET"]),
+            ],
+            exception_handlers={HTTPException: _refusal},
+        )
+        self._server = AppServer(self.app, ssl_context, host=host, port=port, name="networkmap")
 
     def start(self) -> None:
         """Bind and serve in a background thread; `port` 0 picks a free port (see `url`)."""
-        if self._httpd is not None:
-            raise RuntimeError("the network map server is already running")
-        self._httpd = _TlsHttpServer(self._address, self._context, self, self._io_timeout)
-        self._bound_port = self._httpd.server_port
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="networkmap-https",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.start()
         log.info("network map service listening on %s", self.url)
 
     def stop(self) -> None:
         """Stop accepting, finish requests in flight, and close the socket."""
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._httpd = None
-        self._thread = None
+        self._server.stop()
 
     @property
     def port(self) -> int:
         """The port bound by the last start(); kept after stop() for messages and restarts."""
-        if self._bound_port is None:
-            raise RuntimeError("the network map server has not been started; call start()")
-        return self._bound_port
+        return self._server.port
 
     @property
     def url(self) -> str:
-        host = self._address[0]
-        return f"https://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return self._server.url
 
     def __enter__(self) -> NetworkMapServer:
         self.start()
@@ -276,59 +246,50 @@ class NetworkMapServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    # -- routing ----------------------------------------------------------------------------
+    # -- endpoints --------------------------------------------------------------------------
 
-    def route(self, method: str, path: str, body: bytes) -> tuple[HTTPStatus, str, bytes]:
-        """(status, content type, body) for one request; services raise typed errors."""
-        parts = path.split("?", 1)[0].strip("/").split("/")
-        endpoint, args = parts[0], parts[1:]
-        routes: dict[tuple[str, str, int], Callable[[], tuple[HTTPStatus, str, bytes]]] = {
-            ("POST", "certificate", 0): lambda: self._register(body),
-            ("GET", "certificate", 1): lambda: self._registration(args[0]),
-            ("POST", "publish", 0): lambda: self._publish(body),
-            ("GET", "network-map", 0): self._network_map,
-            ("GET", "node-info", 1): lambda: self._node_info(args[0]),
-            ("GET", "network-parameters", 1): lambda: self._parameters(args[0]),
-            ("GET", "health", 0): lambda: (HTTPStatus.OK, TEXT, b"ok\n"),
-        }
-        handler = routes.get((method, endpoint, len(args)))
-        if handler is not None:
-            return handler()
-        if any(key[1] == endpoint and key[2] == len(args) for key in routes):
-            raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}")
-        raise HttpError(
-            HTTPStatus.NOT_FOUND,
-            f"no endpoint {path}; see /certificate, /publish, /network-map, /node-info/<hash>, "
-            "/network-parameters/<hash>, /health",
-        )
+    async def _register(self, request: Request) -> Response:
+        registration = await run_in_threadpool(self.doorman.submit, await _body(request))
+        return Response(registration.ticket.encode("ascii") + b"\n", media_type=TEXT)
 
-    def _register(self, body: bytes) -> tuple[HTTPStatus, str, bytes]:
-        registration = self.doorman.submit(body)
-        return HTTPStatus.OK, TEXT, registration.ticket.encode("ascii") + b"\n"
-
-    def _registration(self, ticket: str) -> tuple[HTTPStatus, str, bytes]:
-        registration = self.doorman.status(ticket)
+    async def _registration(self, request: Request) -> Response:
+        ticket = request.path_params["ticket"]
+        registration = await run_in_threadpool(self.doorman.status, ticket)
         if registration.status is RegistrationStatus.APPROVED:
             assert registration.certificate_chain_pem is not None
-            return HTTPStatus.OK, PEM, registration.certificate_chain_pem
+            return Response(registration.certificate_chain_pem, media_type=PEM)
         if registration.status is RegistrationStatus.REJECTED:
-            return HTTPStatus.FORBIDDEN, TEXT, _line(f"rejected: {registration.reason}")
-        return (
+            return _text(HTTPStatus.FORBIDDEN, f"rejected: {registration.reason}")
+        return _text(
             HTTPStatus.ACCEPTED,
-            TEXT,
-            _line(f"pending: registration {ticket} awaits the doorman operator's approval"),
+            f"pending: registration {ticket} awaits the doorman operator's approval",
         )
 
-    def _publish(self, body: bytes) -> tuple[HTTPStatus, str, bytes]:
-        node_info_hash = self.service.publish(body)
-        return HTTPStatus.OK, TEXT, f"{node_info_hash}\n".encode("ascii")
+    async def _publish(self, request: Request) -> Response:
+        node_info_hash = await run_in_threadpool(self.service.publish, await _body(request))
+        return Response(f"{node_info_hash}\n".encode("ascii"), media_type=TEXT)
 
-    def _network_map(self) -> tuple[HTTPStatus, str, bytes]:
-        return HTTPStatus.OK, CBOR, encode(self.service.signed_network_map())
+    async def _network_map(self, request: Request) -> Response:
+        signed = await run_in_threadpool(self.service.signed_network_map)
+        cached = self._encoded_map
+        if cached is None or cached[0] is not signed:
+            body = encode(signed)
+            cached = self._encoded_map = (signed, body, _etag(body))
+        _, body, etag = cached
+        headers = {"ETag": etag, "Cache-Control": REVALIDATE}
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=headers)
+        return Response(body, media_type=CBOR, headers=headers)
 
-    def _node_info(self, text: str) -> tuple[HTTPStatus, str, bytes]:
-        return HTTPStatus.OK, CBOR, encode(self.service.signed_node_info(_parse_hash(text)))
+    async def _node_info(self, request: Request) -> Response:
+        node_info_hash = _parse_hash(request.path_params["hash"])
+        signed = await run_in_threadpool(self.service.signed_node_info, node_info_hash)
+        return Response(encode(signed), media_type=CBOR, headers={"Cache-Control": IMMUTABLE})
 
-    def _parameters(self, text: str) -> tuple[HTTPStatus, str, bytes]:
-        signed = self.service.signed_network_parameters(_parse_hash(text))
-        return HTTPStatus.OK, CBOR, encode(signed)
+    async def _parameters(self, request: Request) -> Response:
+        parameters_hash = _parse_hash(request.path_params["hash"])
+        signed = await run_in_threadpool(self.service.signed_network_parameters, parameters_hash)
+        return Response(encode(signed), media_type=CBOR, headers={"Cache-Control": IMMUTABLE})
+
+    async def _health(self, request: Request) -> Response:
+        return Response(b"ok\n", media_type=TEXT)

@@ -124,6 +124,17 @@ def resolve_node(home: Path, name: str) -> NodeEndpoint:
     )
 
 
+def node_directory(home: Path | None, name: str) -> Path:
+    """The directory of node `name` in the local network directory `home` (default as for
+    --node): where its rpc.json, and its certificates, are."""
+    home = home or Path(os.environ.get(HOME_ENV) or DEFAULT_HOME)
+    path = _find_rpc_file(home / "nodes", name)
+    if path is None:
+        resolve_node(home, name)  # raises the CommandError naming the nodes there
+        raise CommandError(f"no node {name!r} in {home}")
+    return path.parent
+
+
 def _find_rpc_file(nodes: Path, name: str) -> Path | None:
     """The rpc.json of node `name`: by directory, by X.500 name, or by organisation slug."""
     direct = nodes / name / RPC_FILE

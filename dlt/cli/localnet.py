@@ -85,6 +85,12 @@ def up_command(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     progress.step(f"The local network is up ({len(rows)} processes)")
     _print_status(rows)
+    explorer = next((row for row in rows if row.component == "explorer"), None)
+    if explorer is not None:
+        print(
+            f"\nExplorer: {explorer.address} (log in as {localnet.RPC_USER}; the password is in "
+            f"{net.home}/nodes/{localnet.EXPLORER_NODE}*/rpc.json)"
+        )
     print(f"\nThe network runs in {net.home}. Drive it with, for example:")
     print("  dlt network peers --node market-operator")
     print(f"Stop it with: dlt localnet down --home {net.home}")
@@ -118,7 +124,7 @@ def _state(running: bool) -> str:
 
 
 def _component(net: Any, name: str) -> str:
-    return name if name in ("broker", "networkmap") else str(net.member(name).slug)
+    return name if name in ("broker", "networkmap", "explorer") else str(net.member(name).slug)
 
 
 def status_command(args: argparse.Namespace) -> int:

@@ -24,7 +24,17 @@ Handler: TypeAlias = Callable[[argparse.Namespace], int]
 
 PROG = "dlt"
 
-COMMAND_GROUPS = ("keys", "tx", "flow", "vault", "network", "attachment", "localnet", "node")
+COMMAND_GROUPS = (
+    "keys",
+    "tx",
+    "flow",
+    "vault",
+    "network",
+    "attachment",
+    "localnet",
+    "node",
+    "explorer",
+)
 """Modules of `dlt.cli` that add a command group, in the order `dlt --help` lists them.
 
 They are imported by name when the parser is built, so a group module can import `CommandError`

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import socket
 from typing import TYPE_CHECKING
 
 from dlt.cli.endpoints import add_connection_options, call_node, print_json
 from dlt.cli.main import EXIT_OK, add_group
 from dlt.cli.table import key_values, table
 from dlt.rpc.client import NetworkMapInfo, PeerInfo, RpcClient, as_json
+from dlt.rpc.health import notary_health
 
 if TYPE_CHECKING:
     from dlt.cli.main import Subparsers
@@ -61,40 +61,39 @@ def peers_command(args: argparse.Namespace) -> int:
 def notaries_command(args: argparse.Namespace) -> int:
     """Handler of `dlt network notaries`: each service, and whether each replica answers."""
     network_map = _network_map(args)
-    rpc_of = {peer.name: peer.rpc_address for peer in network_map.peers}
-    services = []
-    for notary in network_map.notaries:
-        replicas = [
-            {
-                "name": name,
-                "rpc_address": rpc_of.get(name),
-                "healthy": _answers(rpc_of.get(name)),
-            }
-            for name in notary.replicas or (notary.name,)
-        ]
-        count = len(replicas)
-        services.append(
-            {
-                "name": notary.name,
-                "fingerprint": notary.fingerprint,
-                "validating": notary.validating,
-                "quorum": count - (count - 1) // 3,
-                "replicas": replicas,
-            }
-        )
+    services = notary_health(network_map)
     if args.json:
-        print_json(services)
+        print_json(
+            [
+                {
+                    "name": service.name,
+                    "fingerprint": service.fingerprint,
+                    "validating": service.validating,
+                    "quorum": service.quorum,
+                    "replicas": [
+                        {
+                            "name": replica.name,
+                            "rpc_address": replica.rpc_address,
+                            "healthy": replica.healthy,
+                            "latency_ms": replica.latency_ms,
+                        }
+                        for replica in service.replicas
+                    ],
+                }
+                for service in services
+            ]
+        )
         return EXIT_OK
     rows = [
         (
-            service["name"],
-            "yes" if service["validating"] else "no",
-            f"{service['quorum']} of {len(service['replicas'])}",
-            replica["name"],
-            "up" if replica["healthy"] else "DOWN",
+            service.name,
+            "yes" if service.validating else "no",
+            f"{service.quorum} of {len(service.replicas)}",
+            replica.name,
+            "up" if replica.healthy else "DOWN",
         )
         for service in services
-        for replica in service["replicas"]
+        for replica in service.replicas
     ]
     print(
         table(("service", "validating", "quorum", "replica", "health"), rows, empty="no notaries")
@@ -127,15 +126,3 @@ def info_command(args: argparse.Namespace) -> int:
         )
     )
     return EXIT_OK
-
-
-def _answers(address: str | None, timeout: float = 1.0) -> bool:
-    """Whether a replica's RPC port accepts a connection: a cheap sign it is running."""
-    if not address:
-        return False
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except (OSError, ValueError):
-        return False

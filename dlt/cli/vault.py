@@ -78,9 +78,9 @@ def register(subparsers: Subparsers) -> None:
         "--notary", action="append", default=[], metavar="X500", help="the states' notary"
     )
     query.add_argument(
-        "--recorded-after", type=_moment, metavar="ISO8601", help="recorded at or after"
+        "--recorded-after", type=moment, metavar="ISO8601", help="recorded at or after"
     )
-    query.add_argument("--recorded-before", type=_moment, metavar="ISO8601", help="recorded before")
+    query.add_argument("--recorded-before", type=moment, metavar="ISO8601", help="recorded before")
     query.add_argument("--page", type=int, default=1, metavar="N", help="page number, from 1")
     query.add_argument("--page-size", type=int, default=50, metavar="N", help="states per page")
     query.add_argument(
@@ -107,21 +107,23 @@ def sort_key(text: str) -> SortBy:
     return SortBy(column, descending=direction.lower() == DESCENDING)
 
 
-def _moment(text: str) -> datetime:
+def moment(text: str) -> datetime:
+    """An ISO 8601 time with a time zone, as `--recorded-after` and the explorer take it."""
     try:
-        moment = datetime.fromisoformat(text)
+        when = datetime.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
-    if moment.tzinfo is None:
+    if when.tzinfo is None:
         raise argparse.ArgumentTypeError(f"give a time zone, e.g. {text}+00:00")
-    return moment
+    return when
 
 
-def query_command(args: argparse.Namespace) -> int:
-    """Handler of `dlt vault query`."""
+def vault_query_from(args: argparse.Namespace) -> VaultQuery:
+    """The query that `dlt vault query`'s options describe (the explorer's form has the same
+    fields); `CommandError` when paging is out of range."""
     if args.page < 1 or args.page_size < 1:
         raise CommandError("--page and --page-size must be at least 1")
-    query = VaultQuery(
+    return VaultQuery(
         status=StateStatus(args.status),
         state_types=args.types,
         participants=args.participant,
@@ -133,6 +135,11 @@ def query_command(args: argparse.Namespace) -> int:
         page_size=args.page_size,
         sort=args.sort,
     )
+
+
+def query_command(args: argparse.Namespace) -> int:
+    """Handler of `dlt vault query`."""
+    query = vault_query_from(args)
 
     async def work(client: RpcClient) -> VaultPage:
         return await client.vault_query(query)

@@ -1,21 +1,29 @@
 """A node's client for the doorman and network map service, over HTTPS trusting only the root.
 
-The calls block (http.client); `fetch_all` runs them in worker threads so a node's event loop
-keeps going. Everything the service returns is verified against the network root before it is
-returned: the service is a courier, not an authority.
+One httpx client per service keeps its connections alive (HTTP/1.1), so a poll costs no TLS
+handshake. The calls block; `fetch_all` runs them in worker threads (the client may be shared
+between threads) so a node's event loop keeps going. The map is fetched conditionally: while it
+is unchanged the service answers 304 to our ETag, and NodeInfos and parameters, addressed by the
+hash of their content, are downloaded once. Everything the service returns is verified against
+the network root before it is returned: the service is a courier, not an authority. A verified
+object is remembered with the period in which every certificate behind it is valid, and is
+re-verified from its bytes outside that period, so reuse is exactly as strict as checking anew.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import re
 import ssl
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
+
+import httpx
+from cryptography import x509
 
 from dlt.crypto import SecureHash, SingleKey, public_key_from_cryptography
 from dlt.crypto.errors import InvalidKeyError
@@ -50,6 +58,9 @@ PEM = "application/x-pem-file"
 DEFAULT_TIMEOUT = 10.0
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 FETCH_CONCURRENCY = 8
+KEEP_ALIVE_SECONDS = 60
+"""Idle connections are kept this long: longer than a node's poll interval, shorter than the
+service's own keep-alive, so the client is the side that closes them."""
 _TICKET = re.compile(r"^[0-9a-f]{32}$")
 
 T = TypeVar("T")
@@ -126,16 +137,38 @@ class NetworkMapClient:
                 "the service is only offered over TLS"
             )
         self.base_url = base_url.rstrip("/")
-        self._host = parts.hostname
-        self._port = parts.port or 443
-        self._prefix = parts.path.rstrip("/")
         self._timeout = timeout
         try:
             self.root_cert = cert_from_pem(root_cert_pem)
         except CertificateFormatError as exc:
             raise ValueError(f"the network root certificate is not PEM: {exc}") from exc
-        self._ssl = ssl.create_default_context(cadata=root_cert_pem.decode("ascii"))
-        self._ssl.minimum_version = ssl.TLSVersion.TLSv1_2
+        context = ssl.create_default_context(cadata=root_cert_pem.decode("ascii"))
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self._http = httpx.Client(
+            verify=context,
+            timeout=timeout,
+            headers={"Accept": f"{CBOR}, {PEM}, text/plain"},
+            limits=httpx.Limits(
+                max_connections=FETCH_CONCURRENCY,
+                max_keepalive_connections=FETCH_CONCURRENCY,
+                keepalive_expiry=KEEP_ALIVE_SECONDS,
+            ),
+            trust_env=False,
+        )
+        self._lock = threading.Lock()
+        self._map: _LastMap | None = None
+        """The last map received and its ETag, for the next conditional request."""
+        self._verified: dict[tuple[str, SecureHash], _Verified[object]] = {}
+
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        self._http.close()
+
+    def __enter__(self) -> NetworkMapClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- doorman ----------------------------------------------------------------------------
 
@@ -209,48 +242,120 @@ class NetworkMapClient:
         return signed.hash
 
     def network_map(self, now: datetime | None = None) -> NetworkMap:
-        """The current network map, verified against the root."""
-        url, _, body = self._call("GET", "/network-map", expect=(200,))
-        signed = self._decode(url, body, SignedNetworkMap)
-        return self._verified(url, lambda: signed.verify(self.root_cert, now))
+        """The current network map, verified against the root; one bodiless 304 if unchanged."""
+        previous = self._map
+        headers = {} if previous is None else {"If-None-Match": previous.etag}
+        url, status, body, etag = self._request("GET", "/network-map", headers, expect=(200, 304))
+        if status == 304:
+            if previous is None:
+                raise InvalidResponseError(url, "answered 304 to a request that named no map")
+            signed, digest = previous.signed, previous.digest
+        else:
+            signed, digest = self._decode(url, body, SignedNetworkMap), SecureHash.sha256(body)
+            self._map = _LastMap(etag, signed, digest) if etag else None
+        key = ("map", digest)
+        return self._remember(url, key, signed.verify, signed.certificate_chain_pem, now)
 
     def node_info(self, node_info_hash: SecureHash, now: datetime | None = None) -> NodeInfo:
-        """The NodeInfo listed under `node_info_hash`, verified against the root."""
+        """The NodeInfo listed under `node_info_hash`, verified against the root; downloaded
+        once, since the hash names its content."""
+        cached = self._recall(("node-info", node_info_hash), now)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
         url, _, body = self._call("GET", f"/node-info/{node_info_hash}", expect=(200,))
         signed = self._decode(url, body, SignedNodeInfo)
         if signed.hash != node_info_hash:
             raise InvalidResponseError(url, f"asked for {node_info_hash}, got {signed.hash}")
-        return self._verified(url, lambda: signed.verify(self.root_cert, now))
+        key = ("node-info", node_info_hash)
+        return self._remember(url, key, signed.verify, signed.identity_chain_pem, now)
 
     def network_parameters(
         self, parameters_hash: SecureHash, now: datetime | None = None
     ) -> NetworkParameters:
-        """The network parameters with `parameters_hash`, verified against the root."""
+        """The network parameters with `parameters_hash`, verified against the root;
+        downloaded once, since the hash names their content."""
+        cached = self._recall(("parameters", parameters_hash), now)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
         path = f"/network-parameters/{parameters_hash}"
         url, _, body = self._call("GET", path, expect=(200,))
         signed = self._decode(url, body, SignedNetworkParameters)
         if signed.hash != parameters_hash:
             raise InvalidResponseError(url, f"asked for {parameters_hash}, got {signed.hash}")
-        return self._verified(url, lambda: signed.verify(self.root_cert, now))
+        key = ("parameters", parameters_hash)
+        return self._remember(url, key, signed.verify, signed.certificate_chain_pem, now)
 
     def health(self) -> None:
         """Return if the service answers; raise `NetworkMapUnavailableError` otherwise."""
         self._call("GET", "/health", expect=(200,))
 
     async def fetch_all(self) -> tuple[NetworkParameters, list[NodeInfo]]:
-        """The current parameters and every listed NodeInfo, all verified, fetched off-loop."""
+        """The current parameters and every listed NodeInfo, all verified, fetched off-loop.
+
+        Only what is not already verified is downloaded: with an unchanged map this is one
+        conditional request answered by a 304."""
         network_map = await asyncio.to_thread(self.network_map)
         limit = asyncio.Semaphore(FETCH_CONCURRENCY)
 
         async def fetch_node(node_info_hash: SecureHash) -> NodeInfo:
+            cached = self._recall(("node-info", node_info_hash), None)
+            if cached is not None:
+                return cached  # type: ignore[return-value]
             async with limit:
                 return await asyncio.to_thread(self.node_info, node_info_hash)
 
+        async def fetch_parameters(parameters_hash: SecureHash) -> NetworkParameters:
+            cached = self._recall(("parameters", parameters_hash), None)
+            if cached is not None:
+                return cached  # type: ignore[return-value]
+            return await asyncio.to_thread(self.network_parameters, parameters_hash)
+
         parameters, infos = await asyncio.gather(
-            asyncio.to_thread(self.network_parameters, network_map.parameters_hash),
+            fetch_parameters(network_map.parameters_hash),
             asyncio.gather(*(fetch_node(h) for h in network_map.node_info_hashes)),
         )
+        self._forget_all_but(
+            {("parameters", network_map.parameters_hash)}
+            | {("node-info", h) for h in network_map.node_info_hashes}
+            | ({("map", self._map.digest)} if self._map is not None else set())
+        )
         return parameters, list(infos)
+
+    # -- verified objects -------------------------------------------------------------------
+
+    def _recall(self, key: tuple[str, SecureHash], now: datetime | None) -> object | None:
+        """A verified object, if it was verified and every certificate behind it is valid at
+        `now`; None when it must be fetched and verified (again)."""
+        with self._lock:
+            entry = self._verified.get(key)
+        if entry is None or not entry.holds_at(now or datetime.now(UTC)):
+            return None
+        return entry.value
+
+    def _remember(
+        self,
+        url: str,
+        key: tuple[str, SecureHash],
+        verify: Callable[[x509.Certificate, datetime], T],
+        chain_pem: bytes,
+        now: datetime | None,
+    ) -> T:
+        """`verify` at `now` unless already verified and still in its certificates' validity;
+        a freshly verified object is kept with that validity period."""
+        moment = now or datetime.now(UTC)
+        cached = self._recall(key, moment)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        value = self._verified_value(url, lambda: verify(self.root_cert, moment))
+        valid_from, valid_until = _validity([*certs_from_pem(chain_pem), self.root_cert])
+        with self._lock:
+            self._verified[key] = _Verified(value, valid_from, valid_until)
+        return value
+
+    def _forget_all_but(self, keep: set[tuple[str, SecureHash]]) -> None:
+        with self._lock:
+            for key in [key for key in self._verified if key not in keep]:
+                del self._verified[key]
 
     # -- transport --------------------------------------------------------------------------
 
@@ -264,39 +369,37 @@ class NetworkMapClient:
         expect: tuple[int, ...],
     ) -> tuple[str, int, bytes]:
         """(url, status, body) of one request; maps every failure to a typed error."""
+        headers = {} if content_type is None else {"Content-Type": content_type}
+        url, status, data, _ = self._request(method, path, headers, body, expect=expect)
+        return url, status, data
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | None = None,
+        *,
+        expect: tuple[int, ...],
+    ) -> tuple[str, int, bytes, str | None]:
+        """(url, status, body, ETag) of one request over a kept-alive connection."""
         url = self.base_url + path
-        headers = {"Accept": f"{CBOR}, {PEM}, text/plain"}
-        if content_type is not None:
-            headers["Content-Type"] = content_type
-        connection = http.client.HTTPSConnection(
-            self._host, self._port, context=self._ssl, timeout=self._timeout
-        )
         try:
-            connection.request(method, self._prefix + path, body=body, headers=headers)
-            response = connection.getresponse()
-            status = response.status
-            data = response.read(MAX_RESPONSE_BYTES + 1)
-        except ssl.SSLCertVerificationError as exc:
-            raise NetworkMapTrustError(
-                url,
-                f"its TLS certificate is not trusted ({exc.verify_message}); the server does "
-                "not belong to the network whose root this client trusts",
-            ) from exc
-        except ssl.SSLError as exc:
-            raise NetworkMapTrustError(url, f"the TLS handshake failed: {exc}") from exc
-        except TimeoutError as exc:
+            with self._http.stream(method, url, content=body, headers=headers) as response:
+                status = response.status_code
+                data = _read_bounded(response.iter_bytes())
+                etag = response.headers.get("etag")
+        except httpx.TimeoutException as exc:
             raise NetworkMapUnavailableError(url, f"no answer within {self._timeout} s") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise NetworkMapUnavailableError(url, f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            connection.close()
+        except httpx.TransportError as exc:
+            raise _transport_error(url, exc) from exc
         if len(data) > MAX_RESPONSE_BYTES:
             raise InvalidResponseError(url, f"the response exceeds {MAX_RESPONSE_BYTES} bytes")
         if status >= 500:
             raise NetworkMapUnavailableError(url, f"HTTP {status}: {_reason(data)}")
         if status not in expect:
             raise NetworkMapRequestError(url, status, _reason(data))
-        return url, status, data
+        return url, status, data, etag
 
     @staticmethod
     def _decode(url: str, body: bytes, expected: type[T]) -> T:
@@ -306,7 +409,7 @@ class NetworkMapClient:
             raise InvalidResponseError(url, f"not a {expected.__name__}: {exc}") from exc
 
     @staticmethod
-    def _verified(url: str, verify: Callable[[], T]) -> T:
+    def _verified_value(url: str, verify: Callable[[], T]) -> T:
         try:
             return verify()
         except NetworkMapVerificationError as exc:
@@ -317,3 +420,60 @@ def _reason(body: bytes) -> str:
     """The server's one-line reason from an error body."""
     text = body.decode("utf-8", "replace").strip()
     return text.splitlines()[0][:500] if text else "(no reason given)"
+
+
+@dataclass(frozen=True)
+class _LastMap:
+    etag: str
+    signed: SignedNetworkMap
+    digest: SecureHash
+    """SHA-256 of the map's bytes as received: what its verification is remembered under."""
+
+
+@dataclass(frozen=True)
+class _Verified(Generic[T]):
+    """A verified object and the period in which every certificate it was verified with holds;
+    outside that period verification would fail, inside it would pass again."""
+
+    value: T
+    valid_from: datetime
+    valid_until: datetime
+
+    def holds_at(self, moment: datetime) -> bool:
+        return self.valid_from <= moment <= self.valid_until
+
+
+def _validity(certs: Sequence[x509.Certificate]) -> tuple[datetime, datetime]:
+    """The period in which all of `certs` are valid."""
+    return (
+        max(cert.not_valid_before_utc for cert in certs),
+        min(cert.not_valid_after_utc for cert in certs),
+    )
+
+
+def _read_bounded(chunks: Iterator[bytes]) -> bytes:
+    """At most MAX_RESPONSE_BYTES + 1 bytes of a body: enough to tell it is too large."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            break
+    return b"".join(parts)
+
+
+def _transport_error(url: str, exc: httpx.TransportError) -> NetworkMapUnavailableError:
+    """A failure below HTTP as a typed error; TLS failures say the server is not trusted."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return NetworkMapTrustError(
+                url,
+                f"its TLS certificate is not trusted ({cause.verify_message}); the server does "
+                "not belong to the network whose root this client trusts",
+            )
+        if isinstance(cause, ssl.SSLError):
+            return NetworkMapTrustError(url, f"the TLS handshake failed: {cause}")
+        cause = cause.__cause__ or cause.__context__
+    return NetworkMapUnavailableError(url, f"{type(exc).__name__}: {exc}")

@@ -162,6 +162,7 @@ class NodeProcess:
             await self.rpc.stop()
         if self.node is not None:
             await self.node.stop()
+        self.network_map.close()
 
 
 async def serve(config: NodeConfig) -> None:

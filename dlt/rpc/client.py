@@ -511,6 +511,20 @@ class RpcClient:
         response = await self._unary(self._stub.ListFlows, request)
         return [_flow_info(info) for info in response.flows]
 
+    async def track_flow(self, flow_id: str) -> AsyncIterator[str]:
+        """The steps a running flow reported so far, then each new one until it finishes;
+        nothing for a flow that is not running. Following changes nothing on the node."""
+        call = self._stub.TrackFlow(
+            node_pb2.FlowStatusRequest(flow_id=flow_id), metadata=self._metadata
+        )
+        try:
+            while (event := await call.read()) is not grpc.aio.EOF:
+                yield event.step
+        except grpc.aio.AioRpcError as exc:
+            raise _mapped(exc, self.address) from None
+        finally:
+            call.cancel()
+
     async def kill_flow(self, flow_id: str) -> FlowInfo:
         """Kill a running or parked flow; returns its status afterwards."""
         info = await self._unary(self._stub.KillFlow, node_pb2.KillFlowRequest(flow_id=flow_id))

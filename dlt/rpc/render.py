@@ -21,7 +21,15 @@ from pydantic import BaseModel
 from dlt.crypto import PublicKey, SecureHash
 from dlt.encoding import EncodingError, type_name_of
 from dlt.identity import AbstractParty, Party, X500Name
-from dlt.ledger import Attachment, SignedTransaction, StateAndRef, TimeWindow
+from dlt.ledger import (
+    Attachment,
+    ComponentGroup,
+    InvalidTransactionSignatureError,
+    SignedTransaction,
+    StateAndRef,
+    TimeWindow,
+    TransactionSignature,
+)
 
 JsonValue = Any
 """What `json.dumps` accepts: None, bool, int, str, lists and string-keyed dicts of them."""
@@ -133,8 +141,36 @@ def transaction_json(
         "network_parameters_hash": (
             None if tx.network_parameters_hash is None else str(tx.network_parameters_hash)
         ),
-        "signatures": [signer(sig.by) for sig in stx.sigs],
+        "group_roots": {
+            group.name.lower(): str(root)
+            for group, root in zip(ComponentGroup, tx.group_roots, strict=True)
+        },
+        "signatures": [signer(sig.by) | _signature(sig, stx.id) for sig in stx.sigs],
     }
+
+
+def _signature(sig: TransactionSignature, tx_id: SecureHash) -> dict[str, JsonValue]:
+    """How a signature signs: its scheme, and for a notary's batch signature the batch root it
+    signs and the Merkle proof from the transaction id up to it."""
+    proof = sig.batch_proof
+    return {
+        "scheme": sig.metadata.scheme,
+        "batch": None
+        if proof is None
+        else {
+            "leaf_count": proof.leaf_count,
+            "index": proof.indices[0] if len(proof.indices) == 1 else None,
+            "proof": [str(node) for node in proof.hashes],
+            "root": _signed_root(sig, tx_id),
+        },
+    }
+
+
+def _signed_root(sig: TransactionSignature, tx_id: SecureHash) -> str | None:
+    try:
+        return str(sig.signed_root(tx_id))
+    except (ValueError, InvalidTransactionSignatureError):
+        return None
 
 
 def _window(window: TimeWindow) -> dict[str, JsonValue]:

@@ -364,6 +364,16 @@ class _NodeRpc(node_pb2_grpc.NodeRpcServicer):
 
         return await self._unary(context, "ListFlows", work)
 
+    async def TrackFlow(  # noqa: N802
+        self, request: node_pb2.FlowStatusRequest, context: Context
+    ) -> AsyncIterator[node_pb2.FlowProgress]:
+        try:
+            await self._authorise(context, "TrackFlow")
+            async for step in self._node.engine.track_progress(request.flow_id):
+                yield node_pb2.FlowProgress(step=step)
+        except Exception as exc:
+            await self._fail(context, "TrackFlow", exc)
+
     async def KillFlow(  # noqa: N802
         self, request: node_pb2.KillFlowRequest, context: Context
     ) -> node_pb2.FlowInfo:

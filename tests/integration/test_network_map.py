@@ -1,43 +1,28 @@
-"""Network admission end to end: the doorman and network map over real HTTPS on loopback.
-
-The service's TLS certificate chains to the network root (root -> doorman -> node CA -> TLS, SAN
-127.0.0.1), and clients trust only that root.
-"""
+"""Network admission end to end: the doorman and network map over real HTTPS on loopback."""
 
 from __future__ import annotations
 
-import http.client
-import ipaddress
 import os
 import select
 import signal
-import ssl
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 
 from dlt.crypto import EcdsaP256PrivateKey, Ed25519PrivateKey
 from dlt.encoding import decode, encode
 from dlt.identity import (
     CertRole,
-    DevCertificateAuthority,
-    NodeCertificates,
     X500Name,
     cert_role,
     cert_to_pem,
     certificate_public_key,
     certs_from_pem,
-    create_csr,
-    csr_to_pem,
-    issue_certificate,
     validate_path,
 )
-from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
+from dlt.ledger.network_parameters import NotaryInfo
 from dlt.node.enrolment import EnrolmentPendingError, enrol
 from dlt.node.network_map_client import (
     NetworkMapClient,
@@ -49,148 +34,29 @@ from dlt.node.network_map_client import (
 from dlt.node.network_map_types import (
     InvalidNetworkMapError,
     SignedNetworkMap,
-    SignedNodeInfo,
-    chain_to_pem,
 )
 from dlt.node.node_info import NodeInfo
+from fixtures.network_map import (
+    ALICE,
+    BOB,
+    NOTARY,
+    PARAMETERS,
+    admit,
+    ca,
+    certify,
+    client_for,
+    csr,
+    other_ca,
+    raw_request,
+    service_tls,
+    signed_info,
+    start_server,
+)
 from networkmap.bootstrap import bootstrap_network
-from networkmap.doorman import Doorman
-from networkmap.network_map import NetworkMapService
-from networkmap.server import NetworkMapServer, server_ssl_context
+
+__all__ = ["ca", "other_ca", "service_tls", "start_server"]  # fixtures used by name
 
 REPO = Path(__file__).resolve().parents[2]
-ALICE = X500Name("Alice Solar", "Leeds", "GB")
-BOB = X500Name("Bob Wind", "York", "GB")
-NOTARY = X500Name("Notary Service", "London", "GB")
-SERVICE = X500Name("DLT Energy Dev", "London", "GB", common_name="Network Map Service")
-LOOPBACK_SAN = [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))]
-PARAMETERS = NetworkParameters(max_message_size=1024 * 1024)
-
-
-@pytest.fixture(scope="module")
-def ca() -> DevCertificateAuthority:
-    return DevCertificateAuthority.create()
-
-
-@pytest.fixture(scope="module")
-def other_ca() -> DevCertificateAuthority:
-    return DevCertificateAuthority.create(
-        root_name=X500Name("Other Grid", "Paris", "FR", common_name="Root CA")
-    )
-
-
-@pytest.fixture(scope="module")
-def service_tls(ca, tmp_path_factory) -> tuple[Path, Path]:
-    """The service's TLS chain and key on disk, as `load_cert_chain` wants them."""
-    identity = ca.enrol_node(SERVICE, tls_subject_alt_names=LOOPBACK_SAN)
-    directory = tmp_path_factory.mktemp("service-tls")
-    chain, key = directory / "tls.pem", directory / "tls.key"
-    chain.write_bytes(chain_to_pem(identity.tls_chain[:-1]))
-    key.write_bytes(identity.tls_key.to_pem())
-    return chain, key
-
-
-StartServer = Callable[..., NetworkMapServer]
-
-
-@pytest.fixture
-def start_server(ca, service_tls, tmp_path) -> Iterator[StartServer]:
-    """Start a server over one database; call again after stop() to restart on the same data."""
-    servers: list[NetworkMapServer] = []
-
-    def start(*, dev_mode: bool = True) -> NetworkMapServer:
-        database = tmp_path / "networkmap.db"
-        doorman = Doorman(
-            database,
-            root_cert=ca.root_cert,
-            doorman_cert=ca.doorman_cert,
-            doorman_key=ca.doorman_key,
-            dev_mode=dev_mode,
-        )
-        service = NetworkMapService(
-            database,
-            root_cert=ca.root_cert,
-            doorman_cert=ca.doorman_cert,
-            network_map_cert=ca.network_map_cert,
-            network_map_key=ca.network_map_key,
-        )
-        if service.current_parameters() is None:
-            service.sign_network_parameters(PARAMETERS)
-        server = NetworkMapServer(doorman, service, server_ssl_context(*service_tls))
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def client_for(server: NetworkMapServer, root: x509.Certificate) -> NetworkMapClient:
-    return NetworkMapClient(server.url, cert_to_pem(root), timeout=5.0)
-
-
-def raw_request(
-    server: NetworkMapServer,
-    root: x509.Certificate,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, bytes]:
-    """One request below the client, to check status codes and reasons as sent."""
-    context = ssl.create_default_context(cadata=cert_to_pem(root).decode())
-    connection = http.client.HTTPSConnection("127.0.0.1", server.port, context=context, timeout=5)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def csr(name: X500Name, key: EcdsaP256PrivateKey) -> bytes:
-    return csr_to_pem(create_csr(subject=name, key=key))
-
-
-def certify(name: X500Name, node_ca_key: EcdsaP256PrivateKey, chain_pem: bytes) -> NodeCertificates:
-    """What a node does once admitted: certify its TLS and legal identity keys itself."""
-    node_ca, doorman, root = certs_from_pem(chain_pem)
-
-    def issue(role: CertRole, key) -> x509.Certificate:
-        return issue_certificate(
-            issuer_cert=node_ca,
-            issuer_key=node_ca_key,
-            subject=name,
-            subject_key=key.public_key,
-            role=role,
-            validity=timedelta(days=30),
-        )
-
-    tls_key, identity_key = EcdsaP256PrivateKey.generate(), Ed25519PrivateKey.generate()
-    return NodeCertificates(
-        node_ca_cert=node_ca,
-        node_ca_key=node_ca_key,
-        tls_cert=issue(CertRole.TLS, tls_key),
-        tls_key=tls_key,
-        legal_identity_cert=issue(CertRole.LEGAL_IDENTITY, identity_key),
-        legal_identity_key=identity_key,
-        doorman_cert=doorman,
-        root_cert=root,
-    )
-
-
-def admit(client: NetworkMapClient, name: X500Name) -> NodeCertificates:
-    """Join a dev-mode network: register a CSR, collect the chain, certify the node's keys."""
-    key = EcdsaP256PrivateKey.generate()
-    chain_pem = client.poll_registration(client.register(csr(name, key), name))
-    assert chain_pem is not None
-    return certify(name, key, chain_pem)
-
-
-def signed_info(node: NodeCertificates, **fields) -> SignedNodeInfo:
-    info = NodeInfo(legal_identity=node.party, **fields)
-    return SignedNodeInfo.sign(info, node.legal_identity_key, node.legal_identity_chain)
 
 
 # -- doorman ----------------------------------------------------------------------------------

@@ -323,6 +323,25 @@ async def test_flows_can_be_listed_inspected_and_killed(rig):
 # -- vault and transactions -------------------------------------------------------------------
 
 
+async def test_a_running_flow_can_be_followed_without_changing_it(rig):
+    client = rig.client()
+    run = await client.start_flow("test.rpc.Sleepy", {"seconds": 60})
+    run.detach()
+    while (await client.flow_status(run.flow_id)).status is not FlowStatus.RUNNABLE:
+        await asyncio.sleep(0.01)
+
+    steps = client.track_flow(run.flow_id)
+    first = await asyncio.wait_for(anext(steps), timeout=10)
+    await steps.aclose()
+
+    assert first == "Dozing off"
+    assert (await client.flow_status(run.flow_id)).status is FlowStatus.RUNNABLE
+    await client.kill_flow(run.flow_id)
+    assert [step async for step in client.track_flow(run.flow_id)] == []
+    with pytest.raises(RpcPermissionError, match=r"InvokeRpc\.TrackFlow"):
+        await anext(rig.client("reader").track_flow(run.flow_id))
+
+
 async def test_vault_query_filters_pages_and_sorts(rig):
     client = rig.client()
     for amount in (5, 40, 10, 20):

@@ -49,6 +49,11 @@ class NodeRpcStub:
                 request_serializer=dlt_dot_rpc_dot_v1_dot_node__pb2.ListFlowsRequest.SerializeToString,
                 response_deserializer=dlt_dot_rpc_dot_v1_dot_node__pb2.ListFlowsResponse.FromString,
                 _registered_method=True)
+        self.TrackFlow = channel.unary_stream(
+                '/dlt.rpc.v1.NodeRpc/TrackFlow',
+                request_serializer=dlt_dot_rpc_dot_v1_dot_node__pb2.FlowStatusRequest.SerializeToString,
+                response_deserializer=dlt_dot_rpc_dot_v1_dot_node__pb2.FlowProgress.FromString,
+                _registered_method=True)
         self.KillFlow = channel.unary_unary(
                 '/dlt.rpc.v1.NodeRpc/KillFlow',
                 request_serializer=dlt_dot_rpc_dot_v1_dot_node__pb2.KillFlowRequest.SerializeToString,
@@ -112,6 +117,15 @@ class NodeRpcServicer:
 
     def ListFlows(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TrackFlow(self, request, context):
+        """Follow a flow already running: the steps it reported so far, then each new one, ending
+        when the flow finishes. A flow that is not running (finished, or unknown) ends at once.
+        Read-only: it never starts, changes or stops a flow.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -184,6 +198,11 @@ def add_NodeRpcServicer_to_server(servicer, server):
                     servicer.ListFlows,
                     request_deserializer=dlt_dot_rpc_dot_v1_dot_node__pb2.ListFlowsRequest.FromString,
                     response_serializer=dlt_dot_rpc_dot_v1_dot_node__pb2.ListFlowsResponse.SerializeToString,
+            ),
+            'TrackFlow': grpc.unary_stream_rpc_method_handler(
+                    servicer.TrackFlow,
+                    request_deserializer=dlt_dot_rpc_dot_v1_dot_node__pb2.FlowStatusRequest.FromString,
+                    response_serializer=dlt_dot_rpc_dot_v1_dot_node__pb2.FlowProgress.SerializeToString,
             ),
             'KillFlow': grpc.unary_unary_rpc_method_handler(
                     servicer.KillFlow,
@@ -307,6 +326,33 @@ class NodeRpc:
             '/dlt.rpc.v1.NodeRpc/ListFlows',
             dlt_dot_rpc_dot_v1_dot_node__pb2.ListFlowsRequest.SerializeToString,
             dlt_dot_rpc_dot_v1_dot_node__pb2.ListFlowsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TrackFlow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dlt.rpc.v1.NodeRpc/TrackFlow',
+            dlt_dot_rpc_dot_v1_dot_node__pb2.FlowStatusRequest.SerializeToString,
+            dlt_dot_rpc_dot_v1_dot_node__pb2.FlowProgress.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,1 @@
+"""A read-only web explorer for one node, over its RPC: `dlt explorer --node NAME`."""
