@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from dlt.identity import X500Name
 from dlt.web import AppServer, server_ssl_context
 from explorer.app import create_app
 from explorer.sessions import Sessions
@@ -21,9 +22,11 @@ def serve(
     host: str,
     port: int,
     say: Callable[[str], None] = print,
+    node_name: X500Name | None = None,
 ) -> None:
-    """Run the explorer of the node at `rpc_address` on https://host:port until a signal."""
-    app = create_app(Sessions(rpc_address, ca_pem))
+    """Run the explorer of the node at `rpc_address` (which must prove it is `node_name`, when
+    given) on https://host:port until a signal."""
+    app = create_app(Sessions(rpc_address, ca_pem, node_name))
     server = AppServer(
         app, server_ssl_context(tls_cert, tls_key), host=host, port=port, name="explorer"
     )

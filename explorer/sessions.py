@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from dlt.identity import X500Name
 from dlt.rpc.client import (
     FlowInfo,
     FlowStatus,
@@ -92,15 +93,19 @@ class Session:
 class Sessions:
     """Logged-in sessions by token, forgotten after SESSION_IDLE_SECONDS without a request."""
 
-    def __init__(self, rpc_address: str, ca_pem: bytes) -> None:
+    def __init__(self, rpc_address: str, ca_pem: bytes, node_name: X500Name | None = None) -> None:
         self.rpc_address = rpc_address
         self._ca_pem = ca_pem
+        self._node_name = node_name
+        """The node the RPC must prove it is (its constrained identity host name), if known."""
         self._sessions: dict[str, Session] = {}
 
     async def login(self, username: str, password: str) -> str:
         """A new session token once the node accepts the credentials; RpcError otherwise
         (RpcAuthError for wrong ones)."""
-        node = ReadOnlyNode(RpcClient(self.rpc_address, username, password, self._ca_pem))
+        node = ReadOnlyNode(
+            RpcClient(self.rpc_address, username, password, self._ca_pem, node_name=self._node_name)
+        )
         try:
             me = await node.node_info()
         except BaseException:

@@ -40,6 +40,12 @@ def register(subparsers: Subparsers) -> None:
         help=f"local network directory for --node (default: ${HOME_ENV}, else ./{DEFAULT_HOME})",
     )
     command.add_argument(
+        "--node-name",
+        metavar="X500",
+        help="with --address: the node's legal name, which its TLS certificate must carry "
+        "(with --node it is read from the network directory)",
+    )
+    command.add_argument(
         "--ca",
         type=Path,
         metavar="FILE",
@@ -92,6 +98,7 @@ def explorer_command(args: argparse.Namespace) -> int:
             host.strip("[]"),
             int(port),
             say=lambda text: print(text, flush=True),
+            node_name=endpoint.name,
         )
     except (AppServerError, OSError) as exc:
         raise CommandError(f"cannot serve the explorer: {exc}") from exc

@@ -87,9 +87,10 @@ def up_command(args: argparse.Namespace) -> int:
     _print_status(rows)
     explorer = next((row for row in rows if row.component == "explorer"), None)
     if explorer is not None:
+        print(f"\nExplorer: {explorer.address}")
         print(
-            f"\nExplorer: {explorer.address} (log in as {localnet.RPC_USER}; the password is in "
-            f"{net.home}/nodes/{localnet.EXPLORER_NODE}*/rpc.json)"
+            f"  log in as {localnet.RPC_USER}; the password is in "
+            f"{net.home}/nodes/{localnet.EXPLORER_NODE}*/rpc.json"
         )
     print(f"\nThe network runs in {net.home}. Drive it with, for example:")
     print("  dlt network peers --node market-operator")
