@@ -43,6 +43,11 @@ class Harness:
     def say(self, text: str) -> None:
         self.console.log(text)
 
+    def _note(self, text: str) -> None:
+        """A line in the log when there is no live progress display (not a terminal)."""
+        if not self.console.is_terminal:
+            self.console.log(text)
+
     def role(self, role: str) -> list[Endpoint]:
         return sorted((e for e in self.endpoints.values() if e.role == role), key=lambda e: e.slug)
 
@@ -73,6 +78,7 @@ class Harness:
     def setup(self, what: str, work: Coroutine[Any, Any, T] | Callable[[], T]) -> T:
         """Run seeding work (not measured), a coroutine or a function, showing it as a step."""
         task = self.progress.add_task(f"{self.label}: {what}", total=None)
+        self._note(f"{self.label}: {what}")
         try:
             return asyncio.run(work) if asyncio.iscoroutine(work) else work()  # type: ignore[operator]
         finally:
@@ -127,12 +133,10 @@ class Harness:
             replicas=[r.slug for r in self.replicas],
         )
         self.results.append(figures)
-        self.progress.update(
-            task,
-            description=(
-                f"{self.label}: {workload} {point}: {figures.throughput_tps:.1f}/s, "
-                f"mean {figures.latency.mean_ms:.0f} ms, "
-                f"{figures.success_rate:.1%} ok"
-            ),
+        summary = (
+            f"{self.label}: {workload} {point}: {figures.throughput_tps:.1f}/s, "
+            f"mean {figures.latency.mean_ms:.0f} ms, {figures.success_rate:.1%} ok"
         )
+        self.progress.update(task, description=summary)
+        self._note(summary)
         return figures

@@ -16,6 +16,14 @@ from benchmarks.measure import Measurement, cdf
 from benchmarks.references import GRIDTOKENX_PUBLISHED, GRIDTOKENX_REAL_VALIDATOR
 
 
+def _axes(axes: plt.Axes, x: str, y: str, title: str, legend: int = 8) -> None:
+    axes.set_xlabel(x)
+    axes.set_ylabel(y)
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=legend)
+
+
 def _save(figure: plt.Figure, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -45,11 +53,7 @@ def throughput_vs_concurrency(results: Sequence[Measurement], path: Path) -> Pat
     xs, ys = zip(*reference, strict=True)
     axes.plot(xs, ys, "k--", marker="x", label="GridTokenX real validator (published)")
     axes.set_xscale("log", base=2)
-    axes.set_xlabel("concurrent transactions")
-    axes.set_ylabel("successful transactions per second")
-    axes.set_title("Throughput against concurrency")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
+    _axes(axes, "concurrent transactions", "successful transactions per second", "Throughput")
     return _save(figure, path)
 
 
@@ -88,11 +92,7 @@ def latency_cdf(results: Sequence[Measurement], path: Path) -> Path | None:
         plt.close(figure)
         return None
     axes.set_xscale("log")
-    axes.set_xlabel("latency (ms)")
-    axes.set_ylabel("fraction of transactions at or below")
-    axes.set_title("Latency CDF (this run)")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7)
+    _axes(axes, "latency (ms)", "fraction at or below", "Latency CDF (this run)", legend=7)
     return _save(figure, path)
 
 
@@ -143,11 +143,7 @@ def vault_scale(results: Sequence[Measurement], path: Path) -> Path | None:
     )
     axes.set_xscale("log")
     axes.set_ylim(bottom=0)
-    axes.set_xlabel("states already in each trading party's vault")
-    axes.set_ylabel("trades per second")
-    axes.set_title("Vault scale")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
+    _axes(axes, "states already in each trading party's vault", "trades per second", "Vault scale")
     return _save(figure, path)
 
 

@@ -7,6 +7,7 @@ vaults of two parties and therefore runs last.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from benchmarks.drivers.sql import SqlDvpDriver, create_schema
 from benchmarks.harness import Harness
 from benchmarks.loadgen import Schedule, interleave
 from benchmarks.measure import Measurement
-from benchmarks.network import postgres_component
+from benchmarks.network import Endpoint, postgres_component
 from benchmarks.plan import Plan
 from dlt.testing.postgres import PostgresCluster
 
@@ -72,14 +73,16 @@ def prepare(h: Harness, run: Run) -> None:
         seeding.fund(h.bank, h.consumers, plan.coins, COIN_AMOUNT),
     )
 
-    async def own_states() -> None:
-        for node in h.parties:
-            await seeding.issue_own(node, "bench.IssueSlots", plan.slots)
-        for node in [*h.producers, *h.consumers]:
+    async def own_states(node: Endpoint) -> None:
+        await seeding.issue_own(node, "bench.IssueSlots", plan.slots)
+        if node.role in ("producer", "consumer"):
             await seeding.issue_own(node, "bench.IssueRecords", plan.ycsb_records)
             await seeding.issue_own(node, "bench.OpenAccounts", plan.smallbank_accounts)
 
-    h.setup("issuing slots, YCSB records and Smallbank accounts", own_states())
+    async def every_node() -> None:
+        await asyncio.gather(*(own_states(node) for node in h.parties))
+
+    h.setup("issuing slots, YCSB records and Smallbank accounts", every_node())
 
 
 def _pairs(h: Harness) -> tuple[tuple[str, str], ...]:
