@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -38,6 +39,8 @@ class Harness:
         self.progress = progress
         self.console = console
         self.results: list[Measurement] = []
+        self.steps: list[tuple[str, float]] = []
+        """Each seeding step and each measured point with its wall time, warm-up included."""
         self.endpoints = {endpoint.slug: endpoint for endpoint in network.endpoints}
 
     def say(self, text: str) -> None:
@@ -79,9 +82,11 @@ class Harness:
         """Run seeding work (not measured), a coroutine or a function, showing it as a step."""
         task = self.progress.add_task(f"{self.label}: {what}", total=None)
         self._note(f"{self.label}: {what}")
+        started = time.monotonic()
         try:
             return asyncio.run(work) if asyncio.iscoroutine(work) else work()  # type: ignore[operator]
         finally:
+            self.steps.append((f"{self.label}: {what}", time.monotonic() - started))
             self.progress.update(task, total=1, completed=1)
 
     def measure(
@@ -114,7 +119,9 @@ class Harness:
             metrics=tuple((r.slug, r.metrics_port) for r in self.replicas),
         )
         deadline = 120 + (schedule.count + schedule.warmup) * schedule.op_timeout
+        started = time.monotonic()
         result = run_load(request, on_progress, deadline)
+        self.steps.append((f"{self.label}: {workload} {point}", time.monotonic() - started))
         topology = self.network.topology
         figures = measurement(
             workload=workload,

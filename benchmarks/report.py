@@ -36,6 +36,8 @@ class RunInfo:
     idle: dict[str, dict[str, float]] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    """Wall seconds of each step: network start, seeding, each point with its warm-up."""
 
 
 def _figures_row(
@@ -126,6 +128,27 @@ INTRODUCTION = (
 )
 
 
+METHOD = (
+    "SETW: New-Order is PlaceBid (consumers) or PlaceOffer (producers), alternately; Payment is "
+    "energy.Pay; Order-Status reads the latest bid by its id (by delivery window would be closer "
+    "to TPC-C, but the node's RPC cannot yet filter on a timestamp column: the condition reaches "
+    "SQL as text); Delivery is ClearMarket of a past window, every match settled by DvP; "
+    "Stock-Level sums a consumer's coins. tpmC counts successful New-Orders per minute.",
+    "BLOCKBENCH, YCSB and Smallbank run on cordapp_bench: each transaction involves one node and "
+    "the notary. CPUHeavy sorts the plan's number of integers twice (node and contract); IOHeavy "
+    "writes and reads back the plan's number of records. YCSB keys and Smallbank customers are "
+    "chosen uniformly; Smallbank's own aborts (insufficient funds) count as failures.",
+    "CPU per transaction is each process tree's CPU time in the measured window over the "
+    "successful transactions, so it includes what the processes do in the background (network "
+    "map polling, see the idle cost); 'total' is the network's processes, the load generator "
+    "apart. Latency of an open-loop arrival counts from its due time.",
+    "States that workloads spend are issued 10 (money) or 50 (slots, records, accounts) per "
+    "transaction: a spend makes the parties load and decode the whole transaction that created "
+    "the state. Vault scale fills the two trading vaults with payment states in another "
+    "currency, 1,000 per transaction, so the trades select their usual coins among them.",
+)
+
+
 def _header(info: RunInfo) -> list[str]:
     machine = info.machine
     return [
@@ -175,6 +198,10 @@ def write(directory: Path, info: RunInfo, results: Sequence[Measurement]) -> tup
             lines += [f"{network}:", "", *table(("process", "% of a core"), rows)]
     if info.plots:
         lines += ["## Plots", "", *[f"![{Path(p).stem}]({p})" for p in info.plots], ""]
+    lines += ["## Method", "", *[f"- {note}" for note in METHOD], ""]
+    if info.steps:
+        rows = [[step, f"{seconds:,.1f}"] for step, seconds in info.steps]
+        lines += ["## Where the time went", "", *table(("step", "wall s"), rows)]
     lines += ["## Details", "", *details(results), "## Memory", "", *memory(results)]
     if info.failures:
         lines += ["## Workloads that did not complete", ""]

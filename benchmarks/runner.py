@@ -10,6 +10,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -91,6 +92,7 @@ class _Session:
         self.results: list[Measurement] = []
         self.networks: list[str] = []
         self.failures: list[dict[str, str]] = []
+        self.steps: list[tuple[str, float]] = []
 
     def on(
         self,
@@ -108,8 +110,10 @@ class _Session:
             self.base / label.replace(" ", "-"), topology, self.console.log, postgres
         )
         self.networks.append(topology.describe())
+        started = time.monotonic()
         try:
             network.start()
+            self.steps.append((f"{label}: starting the network", time.monotonic() - started))
             harness = Harness(network, label, progress, self.console)
             try:
                 prepare(harness, self.run)
@@ -120,6 +124,7 @@ class _Session:
                         self._failed(name, topology, exc)
             finally:
                 self.results += harness.results
+                self.steps += harness.steps
         except Exception as exc:
             self._failed("network", topology, exc)
         finally:
@@ -180,6 +185,7 @@ def run_harness(options: Options, console: Console | None = None) -> Path:
         idle=run.idle,
         failures=session.failures,
         plots=[path.name for path in plots],
+        steps=session.steps,
     )
     write(out, info, session.results)
     if options.out is None:
