@@ -11,8 +11,6 @@ from benchmarks.plan import TINY
 from benchmarks.runner import Options, run_harness
 from benchmarks.workloads import WORKLOADS
 
-pytestmark = pytest.mark.broker
-
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
