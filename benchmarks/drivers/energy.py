@@ -66,6 +66,16 @@ SETW_MIX = (
 REAL_VALIDATOR_MIX = (("New-Order", 50), ("Payment", 50))
 
 
+def delivery_window(current: int, claimed: set[int], clearing: set[int]) -> int:
+    """The window a Delivery clears: the oldest window orders no longer go to that no
+    Delivery has taken; else the current one; else, while that is being cleared, the next
+    (which has no orders yet: a Delivery with nothing to deliver, as TPC-C allows)."""
+    for index in range(current):
+        if index not in claimed and index not in clearing:
+            return index
+    return current if current not in clearing else current + 1
+
+
 @dataclass
 class SetwDriver(Driver):
     """The Standardized Energy Trading Workload on the energy CorDapp:
@@ -85,6 +95,7 @@ class SetwDriver(Driver):
     mix: tuple[tuple[str, int], ...] = SETW_MIX
     _orders: int = field(default=0, init=False)
     _claimed: set[int] = field(default_factory=set, init=False)
+    _clearing: set[int] = field(default_factory=set, init=False)
     _bids: list[tuple[str, str]] = field(default_factory=list, init=False)
     """(consumer slug, order id) of every bid placed, for Order-Status to read."""
 
@@ -150,15 +161,19 @@ class SetwDriver(Driver):
             raise WorkloadError(f"order {order_id} is not in its owner's vault")
 
     async def _delivery(self, ctx: Context) -> None:
-        """Clear the oldest window orders no longer go to (or the current one, early on)."""
-        past = [w for w in range(self.current_window) if w not in self._claimed]
-        index = past[0] if past else self.current_window
-        if past:
+        """Clear a window (see `delivery_window`), never one being cleared already: a market
+        clears a window once, and two clearings would contend for the same energy."""
+        index = delivery_window(self.current_window, self._claimed, self._clearing)
+        if index < self.current_window:
             self._claimed.add(index)
-        run = await ctx.rpc(self.operator).start_flow(
-            "energy.ClearMarket", {"window_start": window_start(self.base, index)}
-        )
-        report = await run.result()
+        self._clearing.add(index)
+        try:
+            run = await ctx.rpc(self.operator).start_flow(
+                "energy.ClearMarket", {"window_start": window_start(self.base, index)}
+            )
+            report = await run.result()
+        finally:
+            self._clearing.discard(index)
         settlements = report.data.get("settlements", []) if report and report.data else []
         failed = [s["error"] for s in settlements if s.get("error")]
         if failed:
