@@ -8,14 +8,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit demo demo-down simulate setup services protos bench clean
+.PHONY: test lint unit demo demo-down simulate setup services protos bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -47,6 +47,15 @@ demo-down: setup
 
 simulate: setup
 	$(BIN)/python -m cordapp_energy.simulator --days 1
+
+# Benchmarks on real local networks; reports go to benchmarks/results/<timestamp>/ (and
+# benchmarks/results/latest). BENCH_ARGS passes options, e.g. BENCH_ARGS="--replicas 1".
+BENCH_ARGS ?=
+bench: setup services
+	$(BIN)/python -m benchmarks --plan bench $(BENCH_ARGS)
+
+bench-full: setup services
+	$(BIN)/python -m benchmarks --plan bench-full $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

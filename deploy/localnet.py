@@ -75,6 +75,11 @@ class Shape(BaseModel):
     validating: bool = False
     producers: int = Field(default=2, ge=1, le=50)
     consumers: int = Field(default=2, ge=1, le=50)
+    cordapps: tuple[str, ...] = ()
+    """CorDapp packages every node installs besides the energy CorDapp (e.g. cordapp_bench)."""
+    database_url: str | None = Field(default=None, pattern=r"\{node\}")
+    """A SQLAlchemy URL with `{node}` in it, replaced by each node's database name
+    (`database_name(member)`); the databases must exist. SQLite files when not given."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +252,7 @@ class Localnet:
             for node in sorted(result.nodes, key=lambda n: (n.notary is None, str(n.name)))
         ]
         for member in members:
-            self._write_node_files(member, ports)
+            self._write_node_files(member, ports, shape)
         self.state_file.write_text(
             json.dumps({"ports": asdict(ports), "members": [asdict(m) for m in members]}, indent=2)
         )
@@ -261,12 +266,17 @@ class Localnet:
             config["service"] = {"name": member.service, "owning_key": member.service_key}
         return config
 
-    def _write_node_files(self, member: Member, ports: Ports) -> None:
+    def _write_node_files(self, member: Member, ports: Ports, shape: Shape) -> None:
         directory = self.node_dir(member)
         password = secrets.token_urlsafe(18)
         config = {
             "name": member.name,
             "directory": ".",
+            "database_url": (
+                shape.database_url.replace("{node}", database_name(member))
+                if shape.database_url
+                else None
+            ),
             "messaging": {"broker_url": f"amqps://127.0.0.1:{ports.broker}/%2F"},
             "rpc": {
                 "address": f"127.0.0.1:{member.rpc_port}",
@@ -281,9 +291,9 @@ class Localnet:
             "metrics": {"address": f"127.0.0.1:{member.metrics_port}"},
             "network_map": {"url": f"https://127.0.0.1:{ports.network_map}", "poll_seconds": 1.0},
             "notary": self._notary_config(member),
-            "cordapps": list(CORDAPPS),
+            "cordapps": list(dict.fromkeys([*CORDAPPS, *shape.cordapps])),
         }
-        (directory / "config.json").write_text(json.dumps(config, indent=2))
+        _write_private(directory / "config.json", config)
         rpc = {
             "name": member.name,
             "address": f"127.0.0.1:{member.rpc_port}",
@@ -291,9 +301,7 @@ class Localnet:
             "username": RPC_USER,
             "password": password,
         }
-        descriptor = os.open(directory / "rpc.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(rpc, handle, indent=2)
+        _write_private(directory / "rpc.json", rpc)
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -574,6 +582,18 @@ def _answers_https(url: str, root_pem: bytes) -> bool:
         return httpx.get(url, verify=context, timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _write_private(path: Path, data: dict[str, object]) -> None:
+    """JSON readable by its owner only: it may hold a password (RPC, database URL)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(data, handle, indent=2)
+
+
+def database_name(member: Member) -> str:
+    """The database a node uses when the network's `database_url` has `{node}` in it."""
+    return member.slug.replace("-", "_")
 
 
 def _slug(text: str) -> str:

@@ -42,6 +42,19 @@ def register(subparsers: Subparsers) -> None:
     up.add_argument("--validating", action="store_true", help="make the notaries validating")
     up.add_argument("--producers", type=int, default=2, help="producers (default 2)")
     up.add_argument("--consumers", type=int, default=2, help="consumers (default 2)")
+    up.add_argument(
+        "--cordapp",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="another CorDapp every node installs (repeatable), e.g. cordapp_bench",
+    )
+    up.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="SQLAlchemy URL with {node} for each node's database (which must exist); "
+        "default: an SQLite file per node",
+    )
     up.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for health")
     up.set_defaults(handler=up_command)
     down = group.add_parser("down", help="stop every process the local network started")
@@ -78,6 +91,8 @@ def up_command(args: argparse.Namespace) -> int:
             validating=args.validating,
             producers=args.producers,
             consumers=args.consumers,
+            cordapps=tuple(args.cordapp),
+            database_url=args.database_url,
         )
         with progress.working(f"Bringing up the local network in {net.home}"):
             rows = net.up(shape, progress.step, timeout=args.timeout)
