@@ -53,6 +53,10 @@ def figures(results: Sequence[Measurement], idle: dict[str, dict[str, float]]) -
             found[f"{key}.tps"] = m.throughput_tps
             found[f"{key}.mean"] = m.latency.mean_ms
             found[f"{key}.p99"] = m.latency.p99_ms
+        elif m.workload == "crashed-replica":
+            for key in ("tps_over_healthy", "mean_over_healthy"):
+                if key in m.extra:
+                    found[f"crashed-replica.{m.point}.{key}"] = m.extra[key]
         elif m.workload == "notary-only":
             found[f"notary-only.{replicas}"] = m.throughput_tps
         elif m.workload == "trust-premium" and "trust_premium" in m.extra:
@@ -191,6 +195,11 @@ def side_by_side(results: Sequence[Measurement], found: dict[str, float]) -> lis
              f"{premium:,.1f}x" if premium else "not run", _text(pub, "trust-premium")),
         _row("PostgreSQL baseline DvP, c=8", "throughput", rate(sql8), real=sql_quotes),
     ]  # fmt: skip
+    for m in (m for m in results if m.workload == "crashed-replica"):
+        ratio = m.extra.get("tps_over_healthy")
+        versus = f" ({ratio:.2f}x healthy)" if ratio is not None else ""
+        name = f"Notarised DvP, {m.point}, f replicas killed"
+        rows.append(_row(name, "throughput", rate(m, True) + versus))
     if "vault-scale.ratio" in found:
         ratio = f"{found['vault-scale.ratio']:.2f}"
         rows.append(_row("Vault scale", "slowest over fastest level", ratio))

@@ -108,6 +108,7 @@ class BenchNetwork:
             cordapps=(BENCH_CORDAPP,),
             database_url=database_url,
         )
+        self._shape = shape
         self.say(f"Starting a network: {topology.describe()} (in {self.home})")
         self.localnet.create(shape, _quiet)
         if self.postgres is not None and database_url is not None:
@@ -115,6 +116,14 @@ class BenchNetwork:
                 self.postgres.create_database(database_name(member))
         self.localnet.up(shape, _quiet, timeout=timeout)
         self.say(f"Network up: {len(self.localnet.members)} nodes see each other")
+
+    def crash(self, slug: str) -> None:
+        """SIGKILL one node, as a crash would; `recover` starts it again."""
+        self.localnet.kill(slug)
+
+    def recover(self, timeout: float = 240.0) -> None:
+        """Start whatever `crash` stopped, and wait until every node sees every other."""
+        self.localnet.up(self._shape, _quiet, timeout=timeout)
 
     def stop(self) -> None:
         if self.localnet.exists:

@@ -18,6 +18,8 @@ class Plan:
     """Transactions per wave size (at least two waves)."""
     dvp: dict[int, int] = field(default_factory=lambda: {1: 20, 8: 60, 32: 96})
     """Concurrency to measured trades."""
+    crashed: dict[int, int] = field(default_factory=lambda: {1: 20, 8: 60})
+    """Concurrency to measured trades with f replicas killed (4-replica networks only)."""
     open_rate: float = 2.0
     open_count: int = 40
     notary_concurrency: int = 32
@@ -53,6 +55,7 @@ FULL = Plan(
     setw=1_000,
     waves_count=500,
     dvp={1: 200, 8: 400, 32: 800},
+    crashed={1: 200, 8: 400},
     open_rate=5.0,
     open_count=300,
     notary_count=1_000,
@@ -77,6 +80,7 @@ TINY = Plan(
     waves=(2,),
     waves_count=4,
     dvp={1: 2, 4: 4},
+    crashed={4: 4},
     open_rate=4.0,
     open_count=3,
     notary_concurrency=4,

@@ -27,6 +27,7 @@ ISSUE_12 = (
     "localnet up, 2 producers, 2 consumers; an independent gRPC client running RequestAndPay)"
 )
 TARGETS = f"{BRIEF}, 'Targets this project holds itself to'"
+ISSUE_9 = "issue 9, item 6: with f replicas crashed, within 30% of the healthy cluster"
 
 
 @dataclass(frozen=True)
@@ -150,5 +151,19 @@ GOALS: tuple[Goal, ...] = (
     Goal("DvP, single notary, c=32, trades/s", "dvp.1.c=32.tps", 150, True, ISSUE_12),
     Goal("CPU per trade, all processes (ms)", "dvp.cpu", 15, False, ISSUE_12),
     Goal("idle node, % of a core (busiest)", "idle.max", 0.5, False, ISSUE_12),
+    Goal(
+        "f replicas killed, DvP c=8: throughput over healthy",
+        "crashed-replica.c=8.tps_over_healthy",
+        0.7,
+        True,
+        ISSUE_9,
+    ),
+    Goal(
+        "f replicas killed, DvP c=8: mean latency over healthy",
+        "crashed-replica.c=8.mean_over_healthy",
+        1.3,
+        False,
+        ISSUE_9,
+    ),
     Goal("notary-only, 4 replicas, notarisations/s", "notary-only.4", 1_000, True, ISSUE_12),
 )

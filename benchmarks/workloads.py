@@ -96,6 +96,42 @@ def dvp(h: Harness, run: Run, points: dict[int, int] | None = None) -> None:
         h.measure("dvp", f"c={concurrency}", driver, _closed(count, concurrency, run.plan.warmup))
 
 
+def crashed_replica(h: Harness, run: Run) -> None:
+    """The DvP trade with f replicas of the cluster killed, beside the same trade on the
+    healthy cluster: issue 9 asks for throughput and latency within 30% of healthy."""
+    topology = h.network.topology
+    faulty = (topology.replicas - 1) // 3
+    if faulty == 0:
+        h.say(f"{h.label}: crashed-replica needs a BFT cluster (f >= 1); skipped")
+        return
+    points = run.plan.crashed
+    healthy = {c: _find(h, "dvp", f"c={c}") for c in points}
+    missing = {c: n for c, n in points.items() if healthy[c] is None}
+    if missing:
+        dvp(h, run, missing)
+        healthy = {c: _find(h, "dvp", f"c={c}") for c in points}
+    killed = [r.slug for r in h.replicas[-faulty:]]
+    for slug in killed:
+        h.setup(f"killing replica {slug}", lambda slug=slug: h.network.crash(slug))
+    try:
+        driver = DvpDriver(pairs=_pairs(h), window=trade_window(run.next_day()))
+        for concurrency, count in points.items():
+            figures = h.measure(
+                "crashed-replica",
+                f"c={concurrency}",
+                driver,
+                _closed(count, concurrency, run.plan.warmup),
+                {"crashed": killed},
+            )
+            ref = healthy[concurrency]
+            if ref is not None and ref.throughput_tps > 0:
+                figures.extra["tps_over_healthy"] = figures.throughput_tps / ref.throughput_tps
+            if ref is not None and ref.latency.mean_ms > 0:
+                figures.extra["mean_over_healthy"] = figures.latency.mean_ms / ref.latency.mean_ms
+    finally:
+        h.setup(f"restarting {', '.join(killed)}", h.network.recover)
+
+
 def dvp_open(h: Harness, run: Run) -> None:
     """The same trade arriving at a fixed rate (open loop), latency from each arrival."""
     plan = run.plan
@@ -274,6 +310,7 @@ WORKLOADS: dict[str, Workload] = {
     "setw": setw,
     "real-validator": real_validator,
     "dvp": dvp,
+    "crashed-replica": crashed_replica,
     "dvp-open": dvp_open,
     "notary-only": notary_only,
     "blockbench": blockbench,

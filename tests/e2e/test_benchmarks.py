@@ -15,7 +15,7 @@ from benchmarks.workloads import WORKLOADS
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    run_harness(Options(plan=TINY, replicas=1, companion=False, out=out, conditions="test"))
+    run_harness(Options(plan=TINY, replicas=4, companion=False, out=out, conditions="test"))
     return out
 
 
@@ -26,7 +26,18 @@ def test_every_workload_measured_successful_transactions(report):
     measured = {m["workload"] for m in data["measurements"]}
     assert measured == set(WORKLOADS) - {"idle"}
     assert all(m["ok"] > 0 and m["throughput_tps"] > 0 for m in data["measurements"])
-    assert set(data["idle"]["single notary"]) >= {"broker", "networkmap"}
+    assert set(data["idle"]["4 replicas"]) >= {"broker", "networkmap"}
+
+
+def test_trades_go_on_with_f_replicas_killed_and_are_compared_with_healthy(report):
+    data = json.loads((report / "report.json").read_text())
+
+    by_workload = {(m["workload"], m["point"]): m for m in data["measurements"]}
+    healthy, crashed = by_workload[("dvp", "c=4")], by_workload[("crashed-replica", "c=4")]
+    assert healthy["ok"] == crashed["ok"] == TINY.crashed[4]
+    assert len(crashed["parameters"]["crashed"]) == 1
+    assert crashed["extra"]["tps_over_healthy"] > 0
+    assert "f replicas killed" in (report / "report.md").read_text()
 
 
 def test_cpu_is_counted_for_parties_replicas_and_the_broker(report):
