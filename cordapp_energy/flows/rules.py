@@ -55,6 +55,29 @@ class InstalledRules:
         self.rules = rules
 
 
+RULES_STEP = "energy.rules"
+"""The journal entry holding the rules' attachment id a flow trades under."""
+
+_RULES_EXTENSION = "energy.rules"
+_INSTALLED_HERE = "energy.rules_installed"
+"""Session info key: rules were installed in this session, which may still roll back."""
+
+
+class _KnownRules:
+    """A node's current rules, read once from its database and forgotten when rules are
+    installed, so each trade need not query and parse them again."""
+
+    def __init__(self) -> None:
+        self.current: InstalledRules | None = None
+
+
+def _known_rules(services: ServiceHub) -> _KnownRules:
+    known = services.extensions.get(_RULES_EXTENSION)
+    if not isinstance(known, _KnownRules):
+        known = services.extensions[_RULES_EXTENSION] = _KnownRules()
+    return known
+
+
 def current_rules(session: Session) -> InstalledRules:
     row = session.execute(
         select(market_rules_table.c.attachment_id).order_by(market_rules_table.c.version.desc())
@@ -75,6 +98,8 @@ def install_rules(session: Session, attachment: Attachment, services: ServiceHub
     """Store and adopt `attachment`'s rules, refusing rules of any operator other than the
     one the network parameters trust."""
     rules = MarketRules.from_attachment(attachment)
+    _known_rules(services).current = None
+    session.info[_INSTALLED_HERE] = True
     try:
         check_trusted_operator(rules, services.network_map.parameters)
     except UntrustedMarketOperatorError as exc:
@@ -98,8 +123,27 @@ def install_rules(session: Session, attachment: Attachment, services: ServiceHub
 
 
 async def rules_for(flow: FlowLogic[object]) -> InstalledRules:
-    """The node's current rules, as journaled for this flow."""
-    attachment_id = await flow.durable("energy.rules", lambda s: current_rules(s).attachment_id)
+    """The node's current rules, as journaled for this flow.
+
+    Once the node has read its rules, a flow journals their id with its next commit instead
+    of reading them in a commit of its own; both paths journal the same entry, so a replay
+    takes either."""
+    known = _known_rules(flow.services)
+    remembered = known.current
+    if remembered is not None:
+        attachment_id = flow.remember(RULES_STEP, lambda: remembered.attachment_id, SecureHash)
+    else:
+
+        def read(session: Session) -> SecureHash:
+            installed = current_rules(session)
+            if not session.info.get(_INSTALLED_HERE):
+                known.current = installed
+            return installed.attachment_id
+
+        attachment_id = await flow.durable(RULES_STEP, read)
+    current = known.current
+    if current is not None and current.attachment_id == attachment_id:
+        return current
     attachment = await flow.services.db.read(lambda s: load_attachment(s, attachment_id))
     assert attachment is not None
     return InstalledRules(attachment_id, MarketRules.from_attachment(attachment))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from dlt.encoding import canonical
 from dlt.encoding.errors import DecodingError, EncodingError
+from dlt.encoding.memo import DecodeMemo
 
 TYPE_KEY = "$type"
 
@@ -35,6 +36,7 @@ class _Codec:
 
 _by_name: dict[str, _Codec] = {}
 _by_class: dict[type, _Codec] = {}
+_decoded = DecodeMemo()
 
 
 def register_codec(
@@ -179,16 +181,20 @@ def decode(data: bytes, expected: type[T] | None = None) -> T:
 
     The result must encode back to exactly `data`: one object, one encoding. This refuses
     non-canonical CBOR and also lenient type-level forms (a number given as text, a key in
-    another point format, a name with its attributes reordered).
+    another point format, a name with its attributes reordered). Immutable results are
+    memoised by their bytes, so decoding the same bytes again returns the same object.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise DecodingError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
-    obj = from_value(canonical.loads(data, check_canonical=False))
-    try:
-        canonical.require_canonical(to_value(obj), data)
-    except EncodingError as exc:
-        raise DecodingError(str(exc)) from exc
+    obj = _decoded.get(data)
+    if obj is None:
+        obj = from_value(canonical.loads(data, check_canonical=False))
+        try:
+            canonical.require_canonical(to_value(obj), data)
+        except EncodingError as exc:
+            raise DecodingError(str(exc)) from exc
+        _decoded.put(data, obj)
     if expected is not None and not isinstance(obj, expected):
         raise DecodingError(f"expected {expected.__qualname__}, got {type(obj).__qualname__}")
     return obj  # type: ignore[no-any-return]

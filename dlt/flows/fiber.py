@@ -71,9 +71,15 @@ class SessionState:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     watchers: set[asyncio.Event] = field(default_factory=set)
     """Events of receives waiting on this and other sessions at once."""
+    received: dict[int, tuple[SessionMessage, InboundMessage]] = field(default_factory=dict)
+    """Messages received but not yet journaled: acknowledged after the commit that journals
+    them, or put back in the inbox if the fiber starts again first."""
 
     def reset(self) -> None:
-        """Back to the start, for a replay; messages already delivered stay in the inbox."""
+        """Back to the start, for a replay; messages already delivered stay in the inbox,
+        and so do those received since the last commit (the replay receives them again)."""
+        self.inbox.update(self.received)
+        self.received.clear()
         self.send_seq = 1 if self.initiator else 0
         self.recv_seq = 0 if self.initiator else 1
         self.init_sent = False
@@ -85,6 +91,11 @@ class SessionState:
         """Hold a message until received; False for a duplicate or stale one (caller acks).
 
         The engine calls this only for messages the session's counterparty sent."""
+        if message.seq in self.received:
+            # Redelivered before its receive was committed: the copy's acknowledgement is
+            # the one that will count after the commit.
+            self.received[message.seq] = (message, inbound)
+            return True
         if message.seq < self.recv_seq or message.seq in self.inbox:
             return False
         self.inbox[message.seq] = (message, inbound)
@@ -195,7 +206,16 @@ class Fiber:
         self._position = len(self._journal)
         if hook is not None:
             hook(self.flow_id, steps, "after")
+        await self._acknowledge_received()
         return result
+
+    async def _acknowledge_received(self) -> None:
+        """Acknowledge what the last commit journaled: acknowledgement follows the commit."""
+        for state in self.sessions.values():
+            if state.received:
+                received = list(state.received.values())
+                state.received.clear()
+                await _ack_all([inbound for _, inbound in received])
 
     # -- deterministic inputs -------------------------------------------------------------
 
@@ -334,8 +354,9 @@ class Fiber:
         kind: str,
         session_id: str | None,
     ) -> Received:
-        """Journal a received message, then acknowledge it: its sequence number, journaled,
-        is what makes a redelivered copy a duplicate."""
+        """Journal a received message with the flow's next commit, and acknowledge it only
+        after that commit: its sequence number, journaled, is what makes a redelivered copy
+        a duplicate. Until then a crash leaves it unacknowledged, so it is delivered again."""
         record = Received(
             message_id=message.message_id,
             kind=message.kind,
@@ -344,9 +365,9 @@ class Fiber:
             error_message=message.error_message,
             session_id=session_id,
         )
-        await self.commit(storage.JournalEntry(seq, kind, encode(record)))
+        self._pending.append(storage.JournalEntry(seq, kind, encode(record)))
+        state.received[message.seq] = (message, inbound)
         state.recv_seq += 1
-        await inbound.ack()
         return record
 
     async def receive_any(

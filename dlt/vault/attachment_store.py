@@ -3,15 +3,23 @@
 Session-level functions work inside a unit of work or a read; `SqlAttachmentStorage` wraps
 them for callers on worker threads (never the event loop, never inside a unit of work).
 Importing the same bytes again merges their signatures, as `InMemoryAttachmentStorage` does.
+
+Loaded attachments are cached per database: their bytes never change, and their signatures
+change only through `store_attachment`, which runs on the database's one writer thread, drops
+the cached copy and keeps that writer's session from caching what it has not committed yet.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from dlt.crypto import PublicKey, SecureHash
@@ -32,6 +40,52 @@ class AttachmentInfo:
     uploaded_at: datetime
     uploader: str | None
     filename: str | None
+
+
+CACHED_ATTACHMENTS = 256
+"""Per database; a node's transactions reference a few contract and rules attachments."""
+
+_WRITTEN = "attachments_written"
+"""Session info key: ids stored in this session, whose rows may yet roll back."""
+
+
+class _AttachmentCache:
+    def __init__(self) -> None:
+        self._items: OrderedDict[SecureHash, Attachment] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, attachment_id: SecureHash) -> Attachment | None:
+        with self._lock:
+            found = self._items.get(attachment_id)
+            if found is not None:
+                self._items.move_to_end(attachment_id)
+            return found
+
+    def put(self, attachment: Attachment) -> None:
+        with self._lock:
+            self._items[attachment.id] = attachment
+            while len(self._items) > CACHED_ATTACHMENTS:
+                self._items.popitem(last=False)
+
+    def discard(self, attachment_id: SecureHash) -> None:
+        with self._lock:
+            self._items.pop(attachment_id, None)
+
+
+_caches: weakref.WeakKeyDictionary[Engine, _AttachmentCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache_of(session: Session) -> tuple[_AttachmentCache, bool]:
+    """The cache of the session's database, and whether the session is the writer's."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = _AttachmentCache()
+    writer = not isinstance(bind, Engine) and bool(bind.info.get("writer"))
+    return cache, writer
 
 
 def _encode_signatures(signatures: tuple[AttachmentSignature, ...]) -> bytes:
@@ -62,6 +116,9 @@ def store_attachment(
 ) -> SecureHash:
     """Store `attachment`, or merge its signatures into the stored copy; returns its id."""
     key = str(attachment.id)
+    cache, _ = _cache_of(session)
+    cache.discard(attachment.id)
+    session.info.setdefault(_WRITTEN, set()).add(attachment.id)
     row = session.execute(
         select(attachments.c.signatures).where(attachments.c.id == key)
     ).one_or_none()
@@ -90,7 +147,11 @@ def store_attachment(
 
 
 def load_attachment(session: Session, attachment_id: SecureHash) -> Attachment | None:
-    """The attachment with its signatures (checked again on load), or None."""
+    """The attachment with its signatures (checked when first loaded), or None."""
+    cache, writer = _cache_of(session)
+    cached = cache.get(attachment_id)
+    if cached is not None:
+        return cached
     row = session.execute(
         select(attachments.c.data, attachments.c.signatures).where(
             attachments.c.id == str(attachment_id)
@@ -98,7 +159,10 @@ def load_attachment(session: Session, attachment_id: SecureHash) -> Attachment |
     ).one_or_none()
     if row is None:
         return None
-    return Attachment(row.data, _decode_signatures(row.signatures))
+    attachment = Attachment(row.data, _decode_signatures(row.signatures))
+    if writer and attachment_id not in session.info.get(_WRITTEN, ()):
+        cache.put(attachment)
+    return attachment
 
 
 def list_attachments(

@@ -135,14 +135,10 @@ class Database:
                 # clear the flag, or a reader reusing the connection would BEGIN IMMEDIATE.
                 connection.info["writer"] = True
                 try:
-                    with Session(bind=connection) as session, session.begin():
-                        for job in batch:
-                            try:
-                                with session.begin_nested():
-                                    result = job.work(session)
-                                results.append((job, result, None))
-                            except Exception as exc:
-                                results.append((job, None, exc))
+                    if len(batch) == 1:
+                        results.append(self._commit_alone(connection, batch[0]))
+                    else:
+                        self._commit_together(connection, batch, results)
                 finally:
                     connection.info.pop("writer", None)
         except Exception as exc:
@@ -157,6 +153,33 @@ class Database:
                 job.future.set_exception(failure)
             else:
                 job.future.set_result(result)
+
+    @staticmethod
+    def _commit_alone(connection: Any, job: _Job) -> tuple[_Job, Any, BaseException | None]:
+        """One unit of work needs no savepoint: if it fails, the whole transaction is its own."""
+        with Session(bind=connection) as session:
+            session.begin()
+            try:
+                result = job.work(session)
+            except Exception as exc:
+                session.rollback()
+                return job, None, exc
+            session.commit()
+            return job, result, None
+
+    @staticmethod
+    def _commit_together(
+        connection: Any, batch: list[_Job], results: list[tuple[_Job, Any, BaseException | None]]
+    ) -> None:
+        """Each unit of work in its own savepoint, so a failing one rolls back alone."""
+        with Session(bind=connection) as session, session.begin():
+            for job in batch:
+                try:
+                    with session.begin_nested():
+                        result = job.work(session)
+                    results.append((job, result, None))
+                except Exception as exc:
+                    results.append((job, None, exc))
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -71,3 +71,41 @@ def test_an_attachment_stored_in_a_unit_of_work_is_visible_within_it(database, c
 def test_the_thread_api_refuses_to_wait_for_itself_inside_a_unit_of_work(database, storage):
     with pytest.raises(DatabaseError, match="would wait for itself forever"):
         database.write_sync(lambda session: storage.import_attachment(Attachment(b"x")))
+
+
+def test_an_attachment_loaded_in_a_unit_of_work_is_served_from_the_cache_afterwards(
+    storage, database
+):
+    attachment_id = storage.import_attachment(Attachment(b"cached rules").signed_by(ALICE.key))
+
+    first = database.write_sync(lambda s: load_attachment(s, attachment_id))
+    second = database.write_sync(lambda s: load_attachment(s, attachment_id))
+
+    assert second is first
+    assert storage.open_attachment(attachment_id) is first
+
+
+def test_merged_signatures_replace_the_cached_copy(storage, database):
+    attachment_id = storage.import_attachment(Attachment(b"merged later").signed_by(ALICE.key))
+    database.write_sync(lambda s: load_attachment(s, attachment_id))
+
+    storage.import_attachment(Attachment(b"merged later").signed_by(BOB.key))
+
+    assert database.write_sync(lambda s: load_attachment(s, attachment_id)).signers == {
+        ALICE.public_key,
+        BOB.public_key,
+    }
+
+
+def test_an_attachment_stored_by_a_unit_of_work_that_fails_is_not_cached(database):
+    attachment = Attachment(b"rolled back")
+
+    def store_then_fail(session):
+        store_attachment(session, attachment)
+        assert load_attachment(session, attachment.id) is not None
+        raise RuntimeError("the unit of work fails after loading what it stored")
+
+    with pytest.raises(RuntimeError, match="fails after loading"):
+        database.write_sync(store_then_fail)
+
+    assert database.write_sync(lambda s: load_attachment(s, attachment.id)) is None
