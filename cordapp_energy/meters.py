@@ -12,13 +12,14 @@ new energy = max(0, (E_produced - E_consumed) - E_issued so far).
 
 from __future__ import annotations
 
-from typing import ClassVar
+import base64
+from typing import Annotated, ClassVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import Encoding
-from pydantic import Field
+from pydantic import Field, PlainSerializer
 
 from cordapp_energy.errors import ForeignReadingError, ForgedReadingError
 from cordapp_energy.states import DeliveryWindow
@@ -46,6 +47,12 @@ METER_CA_SIGNERS = "energy.meter-ca"
 """The purpose under which the network parameters name the doorman keys that admit meters."""
 
 
+DerBytes = Annotated[
+    bytes, PlainSerializer(lambda der: base64.b64encode(der).decode(), when_used="json")
+]
+"""Certificate bytes; base64 where the state is shown as JSON (RPC, the explorer)."""
+
+
 @serializable("energy.MeterReading")
 class MeterReadingState(ContractState):
     """One interval's reading of one household's meter, and how much energy it backs already.
@@ -57,8 +64,8 @@ class MeterReadingState(ContractState):
     contract_name: ClassVar[str | None] = METER_CONTRACT
 
     household: Party
-    meter_certificate: bytes
-    issuer_certificate: bytes
+    meter_certificate: DerBytes
+    issuer_certificate: DerBytes
     window: DeliveryWindow
     produced_wh: int = Field(ge=0, strict=True)
     consumed_wh: int = Field(ge=0, strict=True)
