@@ -240,6 +240,7 @@ class PublishCommunityRulesFlow(FlowLogic[RulesPublication]):
     max_price_per_kwh: int = Field(default=40, ge=0)
     mechanism: Mechanism = Mechanism.UNIFORM
     require_meter_readings: bool = True
+    wait_seconds: float = Field(default=10.0, gt=0, le=600)
 
     async def call(self) -> RulesPublication:
         bank = self.services.identity.require_party(self.payment_issuer)
@@ -253,7 +254,9 @@ class PublishCommunityRulesFlow(FlowLogic[RulesPublication]):
             mechanism=self.mechanism,
             require_meter_readings=self.require_meter_readings,
         )
-        return await self.sub_flow(PublishMarketRulesFlow(rules=rules))
+        return await self.sub_flow(
+            PublishMarketRulesFlow(rules=rules, wait_seconds=self.wait_seconds)
+        )
 
 
 @responder(PublishMarketRulesFlow)

@@ -20,6 +20,7 @@ from cordapp_energy.simulator.ledger import OPERATOR, LedgerMarket
 from deploy.localnet import Localnet
 from dlt.cli.endpoints import resolve_node
 from dlt.crypto import Ed25519PrivateKey, SecureHash, load_private_key
+from dlt.encoding import decode
 from dlt.flows import FlowLogic
 from dlt.identity import Party, X500Name
 from dlt.identity.certificates import certs_from_pem
@@ -106,7 +107,7 @@ class NetworkMarket:
         if setup:
             await self.clients[OPERATOR].run_flow(
                 PublishCommunityRulesFlow.flow_name or "",
-                {"payment_issuer": self.bank, "mechanism": mechanism.value, "wait_seconds": 120},
+                {"payment_issuer": self.bank, "mechanism": mechanism.value},
             )
             for name in self.names.values():
                 await self.clients["bank"].run_flow(
@@ -125,7 +126,7 @@ class NetworkMarket:
 
     async def _call(self, who: str, flow: type[FlowLogic[Any]], arguments: dict[str, Any]) -> Any:
         value = await self.clients[who].run_flow(flow.flow_name or "", arguments)
-        return None if value is None else value.data
+        return None if value is None else decode(value.encoded)
 
     async def close(self) -> None:
         await self._stack.aclose()
