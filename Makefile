@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit demo demo-down simulate setup services protos bench bench-full clean
+.PHONY: test lint unit demo demo-down simulate simulate-month simulate-network setup services \
+	protos bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +46,31 @@ demo: setup
 demo-down: setup
 	$(BIN)/dlt localnet down
 
+# The community simulator; results (report.txt, bills.csv, run.png, journal.jsonl) go to
+# sim-results/. `make simulate` runs a day of 4 prosumers and 4 consumers on the ledger in
+# process; `make simulate-month` clears the reference community's month (12 prosumers, 68
+# consumers, 30 days) under every mechanism on the market engine and compares them;
+# `make simulate-network` starts a local network of SIM_PRODUCERS + SIM_CONSUMERS node
+# processes, runs SIM_DAYS of the community through RPC, and takes the network down.
 simulate: setup
-	$(BIN)/python -m cordapp_energy.simulator --days 1
+	$(BIN)/python -m cordapp_energy.simulator --days 1 --out sim-results/day
+
+simulate-month: setup
+	$(BIN)/python -m cordapp_energy.simulator --community reference --days 30 --compare \
+		--out sim-results/month
+
+SIM_PRODUCERS ?= 12
+SIM_CONSUMERS ?= 68
+SIM_DAYS ?= 1
+SIM_ARGS ?=
+SIM_NET_HOME ?= sim-results/network-localnet
+simulate-network: setup
+	bash deploy/ensure-rabbitmq.sh
+	$(BIN)/dlt localnet up --home $(SIM_NET_HOME) --producers $(SIM_PRODUCERS) \
+		--consumers $(SIM_CONSUMERS) --timeout 900
+	$(BIN)/python -m cordapp_energy.simulator --network $(SIM_NET_HOME) --days $(SIM_DAYS) \
+		--prosumers $(SIM_PRODUCERS) --consumers $(SIM_CONSUMERS) --out sim-results/network \
+		$(SIM_ARGS); status=$$?; $(BIN)/dlt localnet down --home $(SIM_NET_HOME); exit $$status
 
 # Benchmarks on real local networks; reports go to benchmarks/results/<timestamp>/ (and
 # benchmarks/results/latest). BENCH_ARGS passes options, e.g. BENCH_ARGS="--replicas 1".

@@ -52,7 +52,10 @@ def _batches(total: int, size: int = BATCH) -> list[int]:
 
 async def publish_rules(operator: Endpoint, bank: Endpoint) -> None:
     async with client(operator) as rpc:
-        await rpc.run_flow("energy.PublishCommunityRules", {"payment_issuer": bank.name})
+        await rpc.run_flow(
+            "energy.PublishCommunityRules",
+            {"payment_issuer": bank.name, "require_meter_readings": False},
+        )
 
 
 async def fund(

@@ -71,6 +71,34 @@ class SettlementViolation(EnergyRuleViolation):
     """Delivery versus payment: the seller is not paid what the settled energy costs."""
 
 
+class ReadingViolation(EnergyRuleViolation):
+    """Energy issuance is not backed by a valid meter reading; subclasses say how."""
+
+
+class MissingReadingError(ReadingViolation):
+    """The market requires a meter reading for issuance and the transaction has none."""
+
+
+class ForgedReadingError(ReadingViolation):
+    """The reading is not signed by a meter the network's doorman admitted with a meter role."""
+
+
+class ForeignReadingError(ReadingViolation):
+    """The reading belongs to another household than the energy's issuer."""
+
+
+class ReplayedReadingError(ReadingViolation):
+    """The reading attests another interval than the one the energy is issued for."""
+
+
+class DoubleUsedReadingError(ReadingViolation):
+    """Energy was already issued against this reading and the new issuance exceeds the rest."""
+
+
+class OverIssueError(ReadingViolation):
+    """More energy is issued than the reading's surplus (produced minus consumed)."""
+
+
 class MarketRulesError(ValueError):
     """A market-rules document or attachment cannot be used."""
 

@@ -28,6 +28,8 @@ from cordapp_energy.errors import (
     UntrustedMarketOperatorError,
     WindowViolation,
 )
+from cordapp_energy.matching import BASIS_POINTS, DEFAULT_DELTA_MAX_BP
+from cordapp_energy.mechanisms import Mechanism
 from cordapp_energy.states import DeliveryWindow, EnergyType
 from cordapp_energy.units import Currency
 from dlt.crypto import PrivateKey
@@ -135,7 +137,8 @@ class MarketRules(LedgerModel):
     """One version of a market's rules, published by its operator as a signed attachment.
 
     Energy types trade only if they have a price band. Payment states count towards a
-    settlement only if a listed payment issuer issued them. Lists are kept sorted, so equal
+    settlement only if a listed payment issuer issued them. The rules also choose the clearing
+    mechanism and whether issuance needs meter readings. Lists are kept sorted, so equal
     rules always encode, and therefore hash, the same.
     """
 
@@ -147,6 +150,13 @@ class MarketRules(LedgerModel):
     quantity_limits: QuantityLimits
     enrolment: EnrolmentLimits
     payment_issuers: tuple[Party, ...] = Field(min_length=1)
+    mechanism: Mechanism = Mechanism.UNIFORM
+    """How the operator clears each interval (``cordapp_energy.mechanisms``)."""
+    delta_max_bp: int = Field(default=DEFAULT_DELTA_MAX_BP, ge=0, le=BASIS_POINTS, strict=True)
+    """The reference mechanism's premium cap δ_max in basis points (10% by default)."""
+    require_meter_readings: bool = True
+    """Whether issuing energy needs the producer's meter-attested reading for the interval;
+    on for new markets, so energy on the ledger is energy a meter saw produced."""
 
     @field_validator("price_bands")
     @classmethod

@@ -27,7 +27,8 @@ one order book and one result type, so the CorDapp and the benchmarks can compar
   (best remaining bid with best remaining offer), all at the clearing price, so each order's
   matched Wh equal its fill.
 
-``clear_volume_weighted`` - the GridTokenX reference pricing, see its docstring.
+The other mechanisms (volume-weighted average, the GridTokenX reference pricing) live in
+``cordapp_energy.mechanisms`` and share this module's book, pairing and result.
 
 Welfare (both): the gains from trade Σ over matches of q·(bid limit - offer limit)/1000 minor
 units; exact as a Fraction, and as an int rounded down. It does not depend on the settlement
@@ -103,7 +104,7 @@ class ClearingResult:
     """The outcome of clearing one interval; ``fills`` names every order, traded or not.
 
     ``clearing_price`` is the single price of a uniform clearing, or None when nothing traded
-    or when each match carries its own price (``clear_volume_weighted``). ``traded_share`` is
+    or when each match carries its own price (``mechanisms.clear_reference``). ``traded_share`` is
     cleared ÷ offered Wh (0 when nothing is offered).
     """
 
@@ -304,72 +305,3 @@ def clear_uniform(bids: Iterable[Order], offers: Iterable[Order]) -> ClearingRes
         ],
     )
     return _result(bid_book, offer_book, [(*pair, price) for pair in pairs], price)
-
-
-def _require_delta(delta_max_bp: int) -> None:
-    """A premium cap above 100% is a configuration mistake, not a market rule."""
-    _require_int("delta_max_bp", delta_max_bp, 0)
-    if delta_max_bp > BASIS_POINTS:
-        raise MatchingError(f"delta_max_bp must be <= {BASIS_POINTS}, got {delta_max_bp}")
-
-
-def volume_weighted_price(
-    bid_price: int,
-    offer_price: int,
-    trade_wh: int,
-    market_volume_wh: int,
-    delta_max_bp: int = DEFAULT_DELTA_MAX_BP,
-) -> int:
-    """The GridTokenX reference price of one match, unclamped, step by step as it computes it.
-
-    P_base = floor((bid + ask) / 2); when the market has traded nothing yet the price is P_base;
-    otherwise the volume weight w = min(floor(1000·V_trade / V_total), 1000) in per mille and the
-    price is P_base + floor(P_base·w·δ_max / (1000·10000)), δ_max in basis points. At the
-    default δ_max of 1000 bp this reproduces the reference program's integers exactly.
-    """
-    _require_int("bid_price", bid_price, 0)
-    _require_int("offer_price", offer_price, 0)
-    _require_int("trade_wh", trade_wh, 1)
-    _require_int("market_volume_wh", market_volume_wh, 0)
-    _require_delta(delta_max_bp)
-    if bid_price < offer_price:
-        raise MatchingError(f"bid price {bid_price} is below offer price {offer_price}")
-    base = (bid_price + offer_price) // 2
-    if market_volume_wh == 0:
-        return base
-    weight = min(trade_wh * PER_MILLE // market_volume_wh, PER_MILLE)
-    return base + base * weight * delta_max_bp // (PER_MILLE * BASIS_POINTS)
-
-
-def clear_volume_weighted(
-    bids: Iterable[Order],
-    offers: Iterable[Order],
-    delta_max_bp: int = DEFAULT_DELTA_MAX_BP,
-    *,
-    market_volume_wh: int = 0,
-) -> ClearingResult:
-    """Clear one interval the GridTokenX way: price-time priority pairs, a price per match.
-
-    Pairs come from the greedy transport in priority order (the margin goes by time priority,
-    not pro rata), so the cleared quantity equals Q* of ``clear_uniform``. Each match is priced
-    by ``volume_weighted_price`` with V_trade its own Wh and V_total the Wh the market traded
-    before it: ``market_volume_wh`` (earlier intervals) plus this clearing's earlier matches.
-    The reference does not clamp, so its price can exceed the buyer's limit; here each price is
-    min(reference price, bid limit). It is never below the offer limit, since P_base is not.
-    """
-    _require_delta(delta_max_bp)
-    _require_int("market_volume_wh", market_volume_wh, 0)
-    bid_book, offer_book = _books(bids, offers)
-    pairs = _pair_in_priority(
-        [(bid, bid.quantity_wh) for bid in bid_book],
-        [(offer, offer.quantity_wh) for offer in offer_book],
-    )
-    volume = market_volume_wh
-    priced: list[tuple[Order, Order, int, int]] = []
-    for bid, offer, quantity in pairs:
-        reference = volume_weighted_price(
-            bid.limit_price, offer.limit_price, quantity, volume, delta_max_bp
-        )
-        priced.append((bid, offer, quantity, min(reference, bid.limit_price)))
-        volume += quantity
-    return _result(bid_book, offer_book, priced, None)

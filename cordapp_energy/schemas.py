@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, String
 
+from cordapp_energy.meters import MeterReadingState
 from cordapp_energy.states import BidState, EnergyState, OfferState, OrderState, PaymentState
 from dlt.identity import AbstractParty, Party
 from dlt.vault import StateSchema, UtcTimestamp, register_state_schema
@@ -108,4 +109,28 @@ BID_SCHEMA: StateSchema[BidState] = register_state_schema(
 )
 OFFER_SCHEMA: StateSchema[OfferState] = register_state_schema(
     OfferState, "energy_offer_states", columns=_ORDER_COLUMNS, extract=order_columns
+)
+
+
+def reading_columns(state: MeterReadingState) -> dict[str, Any]:
+    return {
+        "window_start": state.window.start,
+        "household_name": str(state.household.name),
+        "produced_wh": state.produced_wh,
+        "consumed_wh": state.consumed_wh,
+        "issued_wh": state.issued_wh,
+    }
+
+
+READING_SCHEMA: StateSchema[MeterReadingState] = register_state_schema(
+    MeterReadingState,
+    "energy_meter_readings",
+    columns={
+        "window_start": UtcTimestamp,
+        "household_name": NAME,
+        "produced_wh": BigInteger,
+        "consumed_wh": BigInteger,
+        "issued_wh": BigInteger,
+    },
+    extract=reading_columns,
 )

@@ -32,6 +32,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from cordapp_energy.market_rules import MARKET_RULES_SIGNERS
+from cordapp_energy.meters import METER_CA_SIGNERS
 from deploy.monitoring import write_monitoring_files
 from deploy.rabbitmq import ensure_rabbitmq_installed, free_port
 from dlt.identity import X500Name
@@ -213,6 +214,8 @@ class Localnet:
             "nodes": [X500Name.parse(name) for name, _ in parties],
             "dev": True,
             "trusted_signers": {MARKET_RULES_SIGNERS: operators},
+            "meters": [X500Name.parse(name) for name, role in parties if role == "producer"],
+            "doorman_trusted_for": [METER_CA_SIGNERS],
         }
         if shape.replicas == 1:
             result = bootstrap_network(

@@ -152,6 +152,11 @@ class NetworkHome:
     def nodes_dir(self) -> Path:
         return self.root / "nodes"
 
+    def meter_dir(self, household: X500Name) -> Path:
+        """Where the bootstrapper keeps `household`'s meter: meter.pem and meter.key (the
+        device's own key, which the household's node never holds)."""
+        return self.root / "meters" / node_slug(household)
+
     def require(self, path: Path) -> Path:
         if not path.is_file():
             raise NetworkHomeError(
@@ -286,6 +291,8 @@ def bootstrap_network(
     service_hosts: Sequence[str] = DEFAULT_SERVICE_HOSTS,
     minimum_platform_version: int | None = None,
     trusted_signers: Mapping[str, Sequence[X500Name]] | None = None,
+    meters: Sequence[X500Name] = (),
+    doorman_trusted_for: Sequence[str] = (),
     validity: timedelta = DEV_VALIDITY,
     now: datetime | None = None,
 ) -> BootstrapResult:
@@ -298,7 +305,10 @@ def bootstrap_network(
     `node_info_fields` supplies NodeInfo fields (addresses, rpc_address, platform_version,
     serial) per node, since only the caller knows where nodes will listen. `trusted_signers`
     names, per purpose (such as "energy.market-rules"), the nodes whose legal identity keys
-    the parameters trust for it. A non-dev network
+    the parameters trust for it. The doorman admits a meter (a METER certificate, written to
+    `NetworkHome.meter_dir`) for each household in `meters`; `doorman_trusted_for` names the
+    purposes (such as "energy.meter-ca") the parameters trust the doorman's key for, so
+    contracts can check a meter's role. A non-dev network
     needs `key_password`: its CA keys are stored encrypted. Refuses a home that already holds
     a network.
     """
@@ -329,10 +339,10 @@ def bootstrap_network(
         cluster_info(service, cluster_validating, [enrolled[r].party for r in replicas[service]])
         for service, cluster_validating, _ in notary_clusters
     )
-    parameter_fields: dict[str, Any] = {
-        "notaries": notary_infos,
-        "trusted_signers": _trusted_signers(trusted_signers or {}, enrolled),
-    }
+    signers = _trusted_signers(trusted_signers or {}, enrolled)
+    for purpose in doorman_trusted_for:
+        signers[purpose] = (*signers.get(purpose, ()), ca.doorman_key.public_key)
+    parameter_fields: dict[str, Any] = {"notaries": notary_infos, "trusted_signers": signers}
     if minimum_platform_version is not None:
         parameter_fields["minimum_platform_version"] = minimum_platform_version
     parameters = NetworkParameters(**parameter_fields)
@@ -344,6 +354,8 @@ def bootstrap_network(
     home.mkdir(parents=True, exist_ok=True)
     _write_ca(layout, ca, key_password)
     _write_service_identity(layout, ca, organisation, service_hosts, key_password, validity, now)
+    for household in meters:
+        _write_meter(layout, ca, household, key_password, validity, now)
     root_pem = chain_to_pem([ca.root_cert])
     layout.truststore.write_bytes(root_pem)
     parameters_bytes = encode(signed_parameters)
@@ -466,6 +478,21 @@ def _write_ca(layout: NetworkHome, ca: DevCertificateAuthority, password: bytes 
     write_private_key(layout.root_key, ca.root_key, password)
     write_private_key(layout.doorman_key, ca.doorman_key, password)
     write_private_key(layout.network_map_key, ca.network_map_key, password)
+
+
+def _write_meter(
+    layout: NetworkHome,
+    ca: DevCertificateAuthority,
+    household: X500Name,
+    password: bytes | None,
+    validity: timedelta,
+    now: datetime | None,
+) -> None:
+    cert, key = ca.enrol_meter(household, validity=validity, now=now)
+    directory = layout.meter_dir(household)
+    directory.mkdir(parents=True, mode=0o700)
+    (directory / "meter.pem").write_bytes(chain_to_pem([cert, ca.doorman_cert]))
+    write_private_key(directory / "meter.key", key, password)
 
 
 def _write_service_identity(

@@ -196,6 +196,53 @@ class Doorman:
             raise InvalidRegistrationError(f"{name} is the name of one of this network's CAs")
         return name, key
 
+    def admit_meter(self, csr_pem: bytes) -> bytes:
+        """Issue a METER certificate for a household's metering device, an operator's act.
+
+        The CSR must name the household with CN=Meter (`hierarchy.meter_name`) and hold an
+        Ed25519 key, and the household must be an approved node; returns the chain PEM (meter,
+        doorman CA, root), which the meter presents with each reading.
+        """
+        try:
+            csr = csr_from_pem(csr_pem)
+            name = X500Name.from_x509(csr.subject)
+        except (CertificateFormatError, InvalidX500NameError) as exc:
+            raise InvalidRegistrationError(f"not a meter's signing request: {exc}") from exc
+        if name.common_name != "Meter" or not csr.is_signature_valid:
+            raise InvalidRegistrationError(
+                f"a meter's CSR names its household with CN=Meter and is signed by its key; "
+                f"got {name}"
+            )
+        household = X500Name(
+            name.organisation,
+            name.locality,
+            name.country,
+            organisation_unit=name.organisation_unit,
+            state=name.state,
+        )
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT status FROM registrations WHERE name = ?", (str(household),)
+            ).fetchone()
+        if row is None or row["status"] != RegistrationStatus.APPROVED.value:
+            raise InvalidRegistrationError(
+                f"{household} is not an admitted node, so it cannot have a meter; approve its "
+                "registration first"
+            )
+        if self._doorman_key is None:
+            raise MissingSigningKeyError("this doorman was opened without the doorman CA key")
+        try:
+            meter = sign_csr(
+                csr=csr,
+                issuer_cert=self.doorman_cert,
+                issuer_key=self._doorman_key,
+                role=CertRole.METER,
+                validity=self.validity,
+            )
+        except (ValueError, CertificatePathError) as exc:
+            raise InvalidRegistrationError(f"cannot issue a meter for {household}: {exc}") from exc
+        return chain_to_pem((meter, self.doorman_cert, self.root_cert))
+
     # -- operator ---------------------------------------------------------------------------
 
     def approve(self, ticket: str) -> Registration:

@@ -8,6 +8,7 @@ from cordapp_energy.contracts.energy import (
     Split,
     Transfer,
 )
+from cordapp_energy.contracts.meter import MeterContract
 from cordapp_energy.contracts.orders import (
     ORDER_COMMANDS,
     Cancel,
@@ -35,6 +36,7 @@ __all__ = [
     "Fill",
     "IssuePayment",
     "Match",
+    "MeterContract",
     "OrderContract",
     "Pay",
     "PaymentContract",

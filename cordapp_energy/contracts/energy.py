@@ -16,14 +16,20 @@ from cordapp_energy.contracts.common import (
 )
 from cordapp_energy.errors import (
     ConservationViolation,
+    DoubleUsedReadingError,
     EnergyTypeViolation,
+    ForeignReadingError,
+    MissingReadingError,
+    OverIssueError,
     PartyViolation,
     QuantityViolation,
+    ReplayedReadingError,
     SettlementViolation,
     ShapeViolation,
     WindowViolation,
 )
 from cordapp_energy.market_rules import MarketRules, rules_in
+from cordapp_energy.meters import MeterReadingState, check_meter
 from cordapp_energy.states import (
     ENERGY_CONTRACT,
     DeliveryWindow,
@@ -40,7 +46,8 @@ from dlt.ledger import CommandData, CommandWithParties, Contract, LedgerTransact
 
 @serializable("energy.Request")
 class Request(CommandData):
-    """Issue one energy state: no energy inputs; the producer (issuer) signs."""
+    """Issue one energy state: no energy inputs; the producer (issuer) signs. Where the market
+    rules require it, the issuer's meter reading for the window is consumed and re-output."""
 
 
 @serializable("energy.Transfer")
@@ -106,6 +113,7 @@ class EnergyContract(Contract):
         value = command.value
         if isinstance(value, Request):
             _verify_request(command, rules, inputs, outputs)
+            _verify_attestation(rules, tx, outputs[0])
         elif isinstance(value, Transfer):
             _verify_transfer(command, inputs, outputs)
         elif isinstance(value, Split):
@@ -130,6 +138,51 @@ def _verify_request(
     rules.check_currency(state.currency, "the energy's price")
     rules.check_state_quantity(state.quantity_wh)
     require_signer(command, state.issuer, "the producer (issuer)")
+
+
+def _verify_attestation(rules: MarketRules, tx: LedgerTransaction, energy: EnergyState) -> None:
+    """The supply invariant: energy is issued only against its issuer's meter reading for the
+    same interval, and never beyond max(0, (produced - consumed) - already issued)."""
+    readings = tx.inputs_of_type(MeterReadingState)
+    if not readings:
+        if rules.require_meter_readings:
+            raise MissingReadingError(
+                f"market rules version {rules.version} require a meter reading to issue energy; "
+                f"consume the issuer's reading for {energy.window} (RequestEnergyFlow finds it)"
+            )
+        return
+    if len(readings) != 1:
+        raise ShapeViolation(f"issuance consumes one meter reading; found {len(readings)}")
+    reading = readings[0]
+    check_meter(reading, tx.network_parameters)
+    if not same_party(reading.household, energy.issuer):
+        raise ForeignReadingError(
+            f"foreign meter reading: it is {reading.household.name}'s, but the energy's issuer "
+            f"is {energy.issuer.name}; a producer issues only against its own meter"
+        )
+    if reading.window != energy.window:
+        raise ReplayedReadingError(
+            f"replayed meter reading: it attests {reading.window}, but the energy is for "
+            f"{energy.window}; a reading backs energy of its own interval only"
+        )
+    quantity = energy.quantity_wh
+    if quantity > reading.available_wh:
+        terms = (
+            f"{reading.produced_wh} Wh produced - {reading.consumed_wh} Wh consumed = "
+            f"{reading.surplus_wh} Wh surplus for {reading.window}"
+        )
+        if reading.issued_wh:
+            raise DoubleUsedReadingError(
+                f"double-used meter reading: {terms}, of which {reading.issued_wh} Wh are already "
+                f"issued, so {quantity} Wh more exceed the {reading.available_wh} Wh left"
+            )
+        raise OverIssueError(f"over-issue: {quantity} Wh issued against {terms}")
+    after = reading.model_copy(update={"issued_wh": reading.issued_wh + quantity})
+    if tx.outputs_of_type(MeterReadingState) != [after]:
+        raise ShapeViolation(
+            "issuing against a meter reading outputs it once more, unchanged but for issued_wh "
+            f"raised by the {quantity} Wh issued (to {after.issued_wh} Wh)"
+        )
 
 
 def _verify_transfer(

@@ -9,6 +9,7 @@ from cordapp_energy.flows.clearing import (
 )
 from cordapp_energy.flows.dvp import RequestAndPayFlow, SettleTradeFlow, TradeTerms
 from cordapp_energy.flows.energy import RepeatedPayFlow, RequestEnergyFlow, TransferEnergyFlow
+from cordapp_energy.flows.meter import RecordMeterReadingFlow
 from cordapp_energy.flows.orders import CancelOrderFlow, PlaceBidFlow, PlaceOfferFlow
 from cordapp_energy.flows.payments import IssuePaymentFlow, PayFlow
 from cordapp_energy.flows.rules import (
@@ -32,6 +33,7 @@ __all__ = [
     "PlaceOfferFlow",
     "PublishCommunityRulesFlow",
     "PublishMarketRulesFlow",
+    "RecordMeterReadingFlow",
     "RepeatedPayFlow",
     "RequestAndPayFlow",
     "RequestEnergyFlow",

@@ -3,7 +3,6 @@ settled by delivery versus payment between its buyer and seller."""
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -17,13 +16,8 @@ from cordapp_energy.flows.common import finalise
 from cordapp_energy.flows.dvp import SettleTradeFlow, TradeTerms
 from cordapp_energy.flows.energy import window_of
 from cordapp_energy.flows.rules import rules_for
-from cordapp_energy.matching import (
-    ClearingResult,
-    Order,
-    Side,
-    clear_uniform,
-    clear_volume_weighted,
-)
+from cordapp_energy.matching import ClearingResult, Order, Side
+from cordapp_energy.mechanisms import Mechanism, clear
 from cordapp_energy.states import BidState, DeliveryWindow, OfferState, OrderState
 from dlt.crypto import SecureHash
 from dlt.encoding import serializable
@@ -45,11 +39,6 @@ from dlt.vault import (
 log = logging.getLogger(__name__)
 
 MAX_ORDERS_PER_WINDOW = 10_000
-
-
-class Mechanism(enum.StrEnum):
-    UNIFORM = "uniform"
-    VOLUME_WEIGHTED = "volume-weighted"
 
 
 @serializable("energy.SettlementInstruction")
@@ -138,11 +127,12 @@ def _book(orders: list[StateAndRef], side: Side) -> list[Order]:
 
 @flow("energy.ClearMarket", initiating=True, rpc=True)
 class ClearMarketFlow(FlowLogic[ClearingReport]):
-    """Clear the delivery window starting at `window_start` and settle every match."""
+    """Clear the delivery window starting at `window_start` and settle every match, by the
+    market rules' mechanism unless `mechanism` names another (to compare them)."""
 
     window_start: datetime
     window_minutes: int = Field(default=15, gt=0, le=1440)
-    mechanism: Mechanism = Mechanism.UNIFORM
+    mechanism: Mechanism | None = None
 
     async def call(self) -> ClearingReport:
         installed = await rules_for(self)
@@ -154,8 +144,13 @@ class ClearMarketFlow(FlowLogic[ClearingReport]):
             "energy.orders",
             lambda s: [_orders(s, self, BidState, window), _orders(s, self, OfferState, window)],
         )
-        clear = clear_uniform if self.mechanism is Mechanism.UNIFORM else clear_volume_weighted
-        result = clear(_book(bids, Side.BUY), _book(offers, Side.SELL))
+        rules = installed.rules
+        result = clear(
+            self.mechanism or rules.mechanism,
+            _book(bids, Side.BUY),
+            _book(offers, Side.SELL),
+            delta_max_bp=rules.delta_max_bp,
+        )
         report = ClearingReport(
             window=window,
             bids=len(bids),

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from cordapp_energy.contracts.energy import Request, Split, Transfer
 from cordapp_energy.flows.common import RecordFinalisedFlow, finalise
+from cordapp_energy.flows.meter import reading_for
 from cordapp_energy.flows.rules import rules_for
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType
 from dlt.crypto import SecureHash
@@ -37,25 +38,43 @@ async def own_energy(flow: FlowLogic[object], ref: StateRef) -> StateAndRef:
 
 @flow("energy.RequestEnergy", initiating=True, rpc=True)
 class RequestEnergyFlow(FlowLogic[SignedTransaction]):
-    """A producer issues energy it will deliver in a window (one node, no notary needed)."""
+    """A producer issues energy it will deliver in a window. Where the market rules require
+    meter readings (or `reading` names one) it consumes its meter's reading for the window,
+    so the notary sees the issuance; otherwise one node, no notary needed."""
 
     quantity_wh: int = Field(gt=0)
     energy_type: EnergyType
     window_start: datetime
     window_minutes: int = Field(default=15, gt=0, le=1440)
     price_per_kwh: int = Field(ge=0)
+    reading: StateRef | None = None
 
     async def call(self) -> SignedTransaction:
         installed = await rules_for(self)
         rules = installed.rules
         rules.check_price(self.energy_type, self.price_per_kwh)
         rules.check_state_quantity(self.quantity_wh)
+        window = window_of(self.window_start, self.window_minutes)
         builder = TransactionBuilder(notary=choose_notary(self))
+        if rules.require_meter_readings or self.reading is not None:
+            reading = await reading_for(self, window, self.reading)
+            data = reading.state.data
+            if self.quantity_wh > data.available_wh:
+                raise FlowException(
+                    f"our meter reading for {window} backs {data.available_wh} Wh more "
+                    f"({data.surplus_wh} Wh surplus, {data.issued_wh} Wh issued), not "
+                    f"{self.quantity_wh} Wh"
+                )
+            builder = TransactionBuilder(notary=reading.state.notary)
+            builder.add_input_state(reading)
+            builder.add_output_state(
+                data.model_copy(update={"issued_wh": data.issued_wh + self.quantity_wh})
+            )
         builder.add_output_state(
             EnergyState(
                 energy_type=self.energy_type,
                 quantity_wh=self.quantity_wh,
-                window=window_of(self.window_start, self.window_minutes),
+                window=window,
                 price_per_kwh=self.price_per_kwh,
                 currency=rules.currency,
                 issuer=self.our_identity,

@@ -22,6 +22,7 @@ from cordapp_energy.market_rules import (
     TradingHours,
     check_trusted_operator,
 )
+from cordapp_energy.mechanisms import Mechanism
 from cordapp_energy.states import EnergyType
 from cordapp_energy.units import Currency
 from dlt.crypto import SecureHash
@@ -236,9 +237,12 @@ def community_rules(
     currency: str = "EUR",
     min_price_per_kwh: int = 5,
     max_price_per_kwh: int = 40,
+    mechanism: Mechanism = Mechanism.UNIFORM,
+    require_meter_readings: bool = True,
 ) -> MarketRules:
     """Rules for a community market: solar and wind between a feed-in floor and a retail
-    ceiling (5 and 40 ct/kWh by default), trading around the clock in 15-minute windows."""
+    ceiling (5 and 40 ct/kWh by default), trading around the clock in 15-minute windows,
+    issuing only against meter readings unless told otherwise."""
     bands = tuple(
         PriceBand(
             energy_type=energy_type,
@@ -263,6 +267,8 @@ def community_rules(
             max_producer_energy_wh=10_000_000,
         ),
         payment_issuers=(bank,),
+        mechanism=mechanism,
+        require_meter_readings=require_meter_readings,
     )
 
 
@@ -276,6 +282,9 @@ class PublishCommunityRulesFlow(FlowLogic[RulesPublication]):
     currency: str = "EUR"
     min_price_per_kwh: int = Field(default=5, ge=0)
     max_price_per_kwh: int = Field(default=40, ge=0)
+    mechanism: Mechanism = Mechanism.UNIFORM
+    require_meter_readings: bool = True
+    wait_seconds: float = Field(default=10.0, gt=0, le=600)
 
     async def call(self) -> RulesPublication:
         bank = self.services.identity.require_party(self.payment_issuer)
@@ -286,8 +295,12 @@ class PublishCommunityRulesFlow(FlowLogic[RulesPublication]):
             currency=self.currency,
             min_price_per_kwh=self.min_price_per_kwh,
             max_price_per_kwh=self.max_price_per_kwh,
+            mechanism=self.mechanism,
+            require_meter_readings=self.require_meter_readings,
         )
-        return await self.sub_flow(PublishMarketRulesFlow(rules=rules))
+        return await self.sub_flow(
+            PublishMarketRulesFlow(rules=rules, wait_seconds=self.wait_seconds)
+        )
 
 
 @responder(PublishMarketRulesFlow)

@@ -11,12 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cordapp_energy.flows import IssuePaymentFlow, PublishMarketRulesFlow
+from cordapp_energy.flows import IssuePaymentFlow, PublishMarketRulesFlow, RecordMeterReadingFlow
 from cordapp_energy.flows.rules import community_rules
 from cordapp_energy.market_rules import MARKET_RULES_SIGNERS
-from cordapp_energy.states import PaymentState
+from cordapp_energy.meters import METER_CA_SIGNERS, Meter
+from cordapp_energy.states import DeliveryWindow, PaymentState
 from cordapp_energy.units import Currency
 from dlt.flows.library import NotaryClientSettings
+from dlt.identity import DevCertificateAuthority
+from dlt.ledger import StateRef
 from dlt.testing.mock_network import MockNetwork, MockNode
 from dlt.vault import CustomColumnCriteria, Operator, PageSpecification, VaultQueryCriteria
 
@@ -38,6 +41,8 @@ class Market:
     notaries: list[MockNode] = field(default_factory=list)
     producers: list[MockNode] = field(default_factory=list)
     consumers: list[MockNode] = field(default_factory=list)
+    meters: dict[str, Meter] = field(default_factory=dict)
+    """Each producer's meter by node name, when the market requires meter readings."""
 
     @property
     def households(self) -> list[MockNode]:
@@ -46,6 +51,19 @@ class Market:
     async def fund(self, node: MockNode, amount: int) -> None:
         """The bank issues `amount` cents to `node`."""
         await self.bank.run(IssuePaymentFlow(owner=node.name, amount=amount, currency=CURRENCY))
+
+    async def record_reading(
+        self, node: MockNode, window: DeliveryWindow, produced_wh: int, consumed_wh: int
+    ) -> StateRef:
+        """`node`'s meter signs its reading for `window` and the node records it."""
+        stx = self.meters[str(node.name)].sign_reading(
+            window,
+            produced_wh,
+            consumed_wh,
+            notary=self.notary.party,
+            parameters_hash=self.network.parameters.hash,
+        )
+        return await node.run(RecordMeterReadingFlow.of(stx), timeout=120)
 
     async def stop(self) -> None:
         await self.network.stop()
@@ -60,8 +78,10 @@ async def open_market(
     database_url: Callable[[MockNode], str] | None = None,
     notaries: int = 1,
     notary_client: NotaryClientSettings | None = None,
+    meters: bool = False,
 ) -> Market:
-    """Start the nodes, publish the rules to every household, fund the consumers."""
+    """Start the nodes, publish the rules to every household, fund the consumers. With
+    `meters`, a doorman admits a meter per producer and the rules require meter readings."""
     network = MockNetwork(
         base_dir,
         cordapps=["cordapp_energy"],
@@ -82,8 +102,16 @@ async def open_market(
     network.trust_signer(MARKET_RULES_SIGNERS, market.operator)
     market.producers = [network.create_node(_name(label)) for label in producers]
     market.consumers = [network.create_node(_name(label)) for label in consumers]
+    if meters:
+        doorman = DevCertificateAuthority.create()
+        network.trust_key(METER_CA_SIGNERS, doorman.doorman_key.public_key)
+        for producer in market.producers:
+            cert, key = doorman.enrol_meter(producer.name)
+            market.meters[str(producer.name)] = Meter(
+                producer.party, key, cert, doorman.doorman_cert
+            )
     await network.start()
-    rules = community_rules(market.operator.party, market.bank.party)
+    rules = community_rules(market.operator.party, market.bank.party, require_meter_readings=meters)
     await market.operator.run(PublishMarketRulesFlow(rules=rules))
     if opening_balance:
         for consumer in market.consumers:

@@ -6,10 +6,15 @@ deployment's community (BRIEF.md): 5-15 kW panels, weather factors sunny 1.0, pa
 geometry (declination, hour angle, elevation) and the Haurwitz clear-sky model, which needs no
 data files; floats are used here only to produce readings, which are rounded to whole Wh
 before anything reaches the ledger.
+
+A second PV model, `PvModel.GAUSSIAN`, is the Besu/Quorum paper's: 6000·exp(-0.5((h - peak)/3)²)
++ N(0, 100) W for a 6 kW system (scaled here to each household's panel), zero at night, and one
+cloudy week (days 8 to 14) at 0.2x.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import random
 from dataclasses import dataclass, field
@@ -37,6 +42,19 @@ WEATHER_ODDS: dict[str, int] = {
 PERFORMANCE_RATIO = 0.8
 """Inverter, temperature and wiring losses of a typical rooftop system."""
 
+GAUSSIAN_PEAK_HOUR = 12.0
+GAUSSIAN_NIGHT_HOURS = 7.0
+"""The Gaussian curve is cut to zero more than this many hours from its peak (night)."""
+CLOUDY_WEEK = range(7, 14)
+CLOUDY_FACTOR = 0.2
+
+
+class PvModel(enum.StrEnum):
+    """Which generation curve the prosumers' panels follow."""
+
+    CLEAR_SKY = "clear-sky"
+    GAUSSIAN = "gaussian"
+
 
 @dataclass(frozen=True)
 class CommunityParameters:
@@ -50,6 +68,12 @@ class CommunityParameters:
     pv_kw_range: tuple[float, float] = (5.0, 15.0)
     prosumer_daily_load_kwh: tuple[float, float] = (6.0, 12.0)
     consumer_daily_load_kwh: tuple[float, float] = (8.0, 16.0)
+    pv_model: PvModel = PvModel.CLEAR_SKY
+
+
+REFERENCE_COMMUNITY = CommunityParameters(prosumers=12, consumers=68, seed=42)
+"""The reference deployment's community: 12 solar prosumers (5-15 kW) and 68 consumers."""
+REFERENCE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -132,11 +156,15 @@ class Community:
         rng = random.Random(f"{self.parameters.seed}/{index}")
         weather = rng.choices(list(WEATHER_ODDS), weights=list(WEATHER_ODDS.values()))[0]
         factor = WEATHER[weather]
+        gaussian = self.parameters.pv_model is PvModel.GAUSSIAN
+        if gaussian:
+            cloudy = index in CLOUDY_WEEK
+            weather, factor = ("cloudy week", CLOUDY_FACTOR) if cloudy else ("clear", 1.0)
         profile = DayProfile(day=day, weather=weather)
+        pv = self._gaussian_wh if gaussian else self._pv_wh
         for household in self.prosumers:
             profile.generation_wh[household.name] = [
-                self._pv_wh(household, day, interval, factor, rng)
-                for interval in range(INTERVALS_PER_DAY)
+                pv(household, day, interval, factor, rng) for interval in range(INTERVALS_PER_DAY)
             ]
         for household in self.households:
             profile.load_wh[household.name] = [
@@ -151,6 +179,18 @@ class Community:
         irradiance = clear_sky_w_per_m2(day, hour, self.parameters.latitude_deg)
         noise = rng.uniform(0.9, 1.1) if irradiance else 1.0
         watts = household.pv_kw * 1000 * irradiance / 1000 * PERFORMANCE_RATIO * weather * noise
+        return max(0, round(watts * INTERVAL_HOURS))
+
+    @staticmethod
+    def _gaussian_wh(
+        household: Household, day: date, interval: int, factor: float, rng: random.Random
+    ) -> int:
+        """The Besu/Quorum curve, 6000 W at the peak for 6 kW, scaled to this panel."""
+        hour = (interval + 0.5) * INTERVAL_HOURS
+        if abs(hour - GAUSSIAN_PEAK_HOUR) > GAUSSIAN_NIGHT_HOURS:
+            return 0
+        curve = 6000 * math.exp(-0.5 * ((hour - GAUSSIAN_PEAK_HOUR) / 3) ** 2)
+        watts = (curve + rng.gauss(0, 100)) * household.pv_kw / 6 * factor
         return max(0, round(watts * INTERVAL_HOURS))
 
     @staticmethod

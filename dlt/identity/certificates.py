@@ -1,6 +1,7 @@
 """The network's X.509 certificate hierarchy, as in Corda.
 
 root CA -> doorman CA -> node CA -> {TLS, legal identity, service identity}
+root CA -> doorman CA -> meter (a household's metering device)
 legal identity -> confidential identities
 root CA -> network map
 
@@ -74,11 +75,13 @@ class CertRole(enum.IntEnum):
     CONFIDENTIAL_IDENTITY = 6
     NETWORK_MAP = 7
     SERVICE_IDENTITY = 8
+    METER = 9
+    """A metering device the doorman admits for one household; it signs interval readings."""
 
 
 ALLOWED_CHILD_ROLES: dict[CertRole, frozenset[CertRole]] = {
     CertRole.ROOT_CA: frozenset({CertRole.DOORMAN_CA, CertRole.NETWORK_MAP}),
-    CertRole.DOORMAN_CA: frozenset({CertRole.NODE_CA}),
+    CertRole.DOORMAN_CA: frozenset({CertRole.NODE_CA, CertRole.METER}),
     CertRole.NODE_CA: frozenset({CertRole.TLS, CertRole.LEGAL_IDENTITY, CertRole.SERVICE_IDENTITY}),
     CertRole.LEGAL_IDENTITY: frozenset({CertRole.CONFIDENTIAL_IDENTITY}),
 }
@@ -92,6 +95,7 @@ ROLE_KEY_SCHEMES: dict[CertRole, SignatureScheme | None] = {
     CertRole.LEGAL_IDENTITY: SignatureScheme.ED25519,
     CertRole.SERVICE_IDENTITY: SignatureScheme.ED25519,
     CertRole.CONFIDENTIAL_IDENTITY: SignatureScheme.ED25519,
+    CertRole.METER: SignatureScheme.ED25519,
     CertRole.NETWORK_MAP: None,
 }
 

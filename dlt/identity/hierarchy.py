@@ -166,6 +166,39 @@ class DevCertificateAuthority:
             now=now,
         )
 
+    def enrol_meter(
+        self,
+        household: X500Name,
+        *,
+        validity: timedelta = DEV_VALIDITY,
+        now: datetime | None = None,
+    ) -> tuple[x509.Certificate, Ed25519PrivateKey]:
+        """Admit `household`'s meter: a METER certificate from the doorman for a fresh key."""
+        key = Ed25519PrivateKey.generate()
+        cert = issue_certificate(
+            issuer_cert=self.doorman_cert,
+            issuer_key=self.doorman_key,
+            subject=meter_name(household),
+            subject_key=key.public_key,
+            role=CertRole.METER,
+            validity=validity,
+            now=now,
+        )
+        return cert, key
+
+
+def meter_name(household: X500Name) -> X500Name:
+    """The name a household's meter is certified under: the household's, with CN=Meter, so
+    a contract can tell whose readings a meter signs from its certificate alone."""
+    return X500Name(
+        household.organisation,
+        household.locality,
+        household.country,
+        organisation_unit=household.organisation_unit,
+        state=household.state,
+        common_name="Meter",
+    )
+
 
 def issue_node_identities(
     *,

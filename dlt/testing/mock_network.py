@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dlt.crypto import Ed25519PrivateKey, PrivateKey, load_private_key
+from dlt.crypto import Ed25519PrivateKey, PrivateKey, PublicKey, load_private_key
 from dlt.crypto.composite import CompositeKey
 from dlt.flows.api import FlowHandle, FlowLogic
 from dlt.flows.engine import NodeCrashedError
@@ -251,7 +251,12 @@ class MockNetwork:
     def trust_signer(self, purpose: str, node: MockNode) -> None:
         """Name `node`'s key in the network parameters as trusted for `purpose` (the market
         operator's for market rules), as the network's operator does; running nodes follow."""
-        self.parameters = self.parameters.with_trusted_signer(purpose, node.legal_key.public_key)
+        self.trust_key(purpose, node.legal_key.public_key)
+
+    def trust_key(self, purpose: str, key: PublicKey) -> None:
+        """Name `key` in the network parameters as trusted for `purpose` (a doorman's for
+        meters, say); running nodes follow."""
+        self.parameters = self.parameters.with_trusted_signer(purpose, key)
         for member in self.nodes:
             if member.node is not None:
                 member.node.network_map.update_parameters(self.parameters)

@@ -291,7 +291,7 @@ async def test_cancelling_someone_elses_or_an_unknown_order_is_refused(market):
         await market.consumers[0].run(CancelOrderFlow(order_id="0" * 32))
 
 
-async def test_the_volume_weighted_mechanism_prices_each_match_within_its_limits(market):
+async def test_the_reference_mechanism_prices_each_match_within_its_limits(market):
     (pa, pb), (ca, cb) = market.producers, market.consumers
     for producer, ask in ((pa, 8), (pb, 10)):
         await request(producer, 1_000, price=ask)
@@ -315,7 +315,7 @@ async def test_the_volume_weighted_mechanism_prices_each_match_within_its_limits
     await market.network.settle()
 
     report = await market.operator.run(
-        ClearMarketFlow(window_start=NOON, mechanism=Mechanism.VOLUME_WEIGHTED)
+        ClearMarketFlow(window_start=NOON, mechanism=Mechanism.REFERENCE)
     )
     await market.network.settle()
 

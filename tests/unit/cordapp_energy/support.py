@@ -69,7 +69,9 @@ RULES = MarketRules(
         max_producer_energy_wh=200_000,
     ),
     payment_issuers=(BANK.party,),
+    require_meter_readings=False,
 )
+"""Rules without meter attestation, for the specs of everything else; `ATTESTED_RULES` need it."""
 RULES_ATTACHMENT = RULES.to_attachment(OPERATOR.key)
 PARAMETERS = NetworkParameters(trusted_signers={MARKET_RULES_SIGNERS: (OPERATOR.public_key,)})
 """The network's parameters: they name the market operator."""

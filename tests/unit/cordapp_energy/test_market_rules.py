@@ -24,6 +24,7 @@ from cordapp_energy import (
     check_enrolment_consumer,
     check_enrolment_producer,
 )
+from cordapp_energy.mechanisms import Mechanism
 from dlt.encoding import encode
 from dlt.ledger import Attachment, cordapp_attachment
 
@@ -159,3 +160,23 @@ def test_producer_below_the_minimum_energy_has_not_enough_energy():
 def test_producer_above_the_maximum_energy_is_refused():
     with pytest.raises(ProducerEnrolmentError, match="above the market's enrolment maximum"):
         check_enrolment_producer(200_001, RULES)
+
+
+def test_new_markets_clear_by_uniform_price_and_require_meter_readings():
+    fresh = MarketRules.model_validate({**dict(RULES), "require_meter_readings": True})
+    assert fresh.mechanism is Mechanism.UNIFORM
+    assert fresh.delta_max_bp == 1000
+    assert MarketRules.model_validate(
+        {k: v for k, v in dict(RULES).items() if k != "require_meter_readings"}
+    ).require_meter_readings
+
+
+@pytest.mark.parametrize("mechanism", list(Mechanism))
+def test_the_rules_name_their_clearing_mechanism_and_keep_it_through_the_attachment(mechanism):
+    rules = RULES.model_copy(update={"mechanism": mechanism})
+    assert MarketRules.from_attachment(rules.to_attachment(OPERATOR.key)).mechanism is mechanism
+
+
+def test_a_premium_cap_above_one_hundred_percent_is_refused():
+    with pytest.raises(ValidationError, match="delta_max_bp"):
+        MarketRules.model_validate({**dict(RULES), "delta_max_bp": 10_001})

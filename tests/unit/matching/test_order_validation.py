@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cordapp_energy.matching import (
-    MatchingError,
-    Order,
-    Side,
-    clear_uniform,
-    clear_volume_weighted,
-    volume_weighted_price,
-)
+from cordapp_energy.matching import MatchingError, Order, Side, clear_uniform
+from cordapp_energy.mechanisms import clear_reference, clear_volume_weighted, reference_price
 from fixtures.order_books import bid, offer
 
-CLEARINGS = [clear_uniform, clear_volume_weighted]
+CLEARINGS = [clear_uniform, clear_volume_weighted, clear_reference]
 
 
 def test_matching_error_is_a_value_error():
@@ -96,14 +90,14 @@ def test_books_must_hold_orders(clear):
 @pytest.mark.parametrize("delta_max_bp", [-1, 10_001])
 def test_the_premium_cap_is_between_zero_and_one_hundred_percent(delta_max_bp):
     with pytest.raises(MatchingError, match="delta_max_bp"):
-        clear_volume_weighted([], [], delta_max_bp)
+        clear_reference([], [], delta_max_bp)
 
 
 def test_the_prior_market_volume_cannot_be_negative():
     with pytest.raises(MatchingError, match="market_volume_wh must be >= 0"):
-        clear_volume_weighted([], [], market_volume_wh=-1)
+        clear_reference([], [], market_volume_wh=-1)
 
 
 def test_the_reference_price_is_only_defined_for_a_crossing_pair():
     with pytest.raises(MatchingError, match="bid price 40 is below offer price 50"):
-        volume_weighted_price(40, 50, 1, 0)
+        reference_price(40, 50, 1, 0)

@@ -16,12 +16,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from cordapp_energy.matching import (
-    Match,
-    clear_uniform,
-    clear_volume_weighted,
-    volume_weighted_price,
-)
+from cordapp_energy.matching import Match, clear_uniform
+from cordapp_energy.mechanisms import clear_reference, reference_price
 from fixtures.order_books import bid, offer
 
 KWH = 1000
@@ -40,20 +36,20 @@ GRIDTOKENX_OFFERS = [
 
 def test_the_worked_price_example_gives_five_baht():
     # 5.50 and 4.50 THB, 100 kWh into a market that has traded 10,000 kWh: weight 10‰.
-    assert volume_weighted_price(550, 450, 100 * KWH, 10_000 * KWH) == 500
+    assert reference_price(550, 450, 100 * KWH, 10_000 * KWH) == 500
 
 
 def test_the_reference_formula_reproduces_the_published_trade_prices():
     prices = [
-        volume_weighted_price(550, 450, 100 * KWH, 0),
-        volume_weighted_price(500, 450, 80 * KWH, 100 * KWH),
-        volume_weighted_price(500, 500, 120 * KWH, 180 * KWH),
+        reference_price(550, 450, 100 * KWH, 0),
+        reference_price(500, 450, 80 * KWH, 100 * KWH),
+        reference_price(500, 500, 120 * KWH, 180 * KWH),
     ]
     assert prices == [500, 513, 533]
 
 
 def test_the_reference_book_pairs_as_published_with_prices_clamped_to_the_bid():
-    result = clear_volume_weighted(GRIDTOKENX_BIDS, GRIDTOKENX_OFFERS)
+    result = clear_reference(GRIDTOKENX_BIDS, GRIDTOKENX_OFFERS)
     assert result.matches == (
         Match("#1", "#4", 100 * KWH, 500),
         Match("#2", "#4", 80 * KWH, 500),
@@ -62,7 +58,7 @@ def test_the_reference_book_pairs_as_published_with_prices_clamped_to_the_bid():
 
 
 def test_the_reference_book_trades_fifteen_nineteenths_of_the_offered_energy():
-    result = clear_volume_weighted(GRIDTOKENX_BIDS, GRIDTOKENX_OFFERS)
+    result = clear_reference(GRIDTOKENX_BIDS, GRIDTOKENX_OFFERS)
     assert (result.cleared_quantity_wh, result.total_offered_wh, result.traded_share) == (
         300 * KWH,
         380 * KWH,

@@ -1,177 +1,71 @@
-"""The GridTokenX reference pricing: a price per match, P_base plus a volume-weighted premium."""
+"""The volume-weighted mechanism: priority pairs, one price, the volume-weighted mean midpoint."""
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 from hypothesis import given
-from hypothesis import strategies as st
 
-from cordapp_energy.matching import (
-    Match,
-    clear_uniform,
-    clear_volume_weighted,
-    volume_weighted_price,
-)
-from fixtures.order_books import bid, limits, matched_wh, offer, order_books
+from cordapp_energy.matching import clear_uniform
+from cordapp_energy.mechanisms import clear_volume_weighted
+from fixtures.order_books import bid, limits, offer, order_books
 
 
-def test_the_first_trade_of_a_market_is_priced_at_the_midpoint():
-    assert volume_weighted_price(550, 450, trade_wh=100_000, market_volume_wh=0) == 500
+def test_the_price_is_the_volume_weighted_mean_of_the_pairs_midpoints():
+    # pairs 30·8 (mid 19) and 20·10 (mid 15), 100 Wh each: (19 + 15) / 2 = 17
+    bids = [bid("b1", 100, 30), bid("b2", 100, 20)]
+    offers = [offer("s1", 100, 8), offer("s2", 100, 10)]
+    result = clear_volume_weighted(bids, offers)
+    assert result.clearing_price == 17
+    assert {m.price for m in result.matches} == {17}
+    assert result.cleared_quantity_wh == 200
 
 
-def test_the_midpoint_rounds_down_to_a_whole_minor_unit():
-    assert volume_weighted_price(101, 100, trade_wh=1, market_volume_wh=0) == 100
+def test_larger_pairs_weigh_more_in_the_price():
+    # 300 Wh at mid 19 and 100 Wh at mid 15: (3·19 + 15) / 4 = 18
+    bids = [bid("b1", 300, 30), bid("b2", 100, 20)]
+    offers = [offer("s1", 300, 8), offer("s2", 100, 10)]
+    assert clear_volume_weighted(bids, offers).clearing_price == 18
 
 
-def test_the_premium_is_the_trades_share_of_market_volume_times_ten_percent():
-    # weight 500‰ of δ_max 10 % → 5 % on top of 1000
-    assert volume_weighted_price(1000, 1000, trade_wh=500, market_volume_wh=1000) == 1050
+def test_the_price_is_clamped_to_the_lowest_matched_bid():
+    # mean (100·38 + 10·21) / 220 = 18.2, but buyer b2 pays at most 11
+    bids = [bid("b1", 100, 30), bid("b2", 10, 11)]
+    offers = [offer("s1", 100, 8), offer("s2", 10, 10)]
+    assert clear_volume_weighted(bids, offers).clearing_price == 11
 
 
-def test_the_volume_weight_is_capped_at_one_hundred_percent():
-    assert volume_weighted_price(1000, 1000, trade_wh=5000, market_volume_wh=1000) == 1100
+def test_the_price_is_clamped_to_the_highest_matched_ask():
+    bids = [bid("b1", 10, 30), bid("b2", 100, 20)]
+    offers = [offer("s1", 10, 2), offer("s2", 100, 19)]
+    # mean (10·32 + 100·39) / 220 = 19.18 → 19, inside [19, 20]
+    assert clear_volume_weighted(bids, offers).clearing_price == 19
+    bids = [bid("b1", 100, 40), bid("b2", 10, 20)]
+    offers = [offer("s1", 100, 30), offer("s2", 10, 18)]
+    # pairs 40·18 (10 Wh) then 40·30 (90 Wh) then 20·30 does not pay; mean 34.1 → 34
+    assert clear_volume_weighted(bids, offers).clearing_price == 34
 
 
-def test_the_volume_weight_is_truncated_to_whole_per_mille():
-    # 1/3 of the market → 333‰, so 1000 + floor(1000·333·1000 / 10⁷) = 1033
-    assert volume_weighted_price(1000, 1000, trade_wh=1, market_volume_wh=3) == 1033
+def test_half_a_minor_unit_rounds_to_even():
+    assert clear_volume_weighted([bid("b", 100, 11)], [offer("s", 100, 10)]).clearing_price == 10
+    assert clear_volume_weighted([bid("b", 100, 12)], [offer("s", 100, 11)]).clearing_price == 12
 
 
-def test_the_premium_cap_is_configurable_in_basis_points():
-    price = volume_weighted_price(1000, 1000, 1000, 1000, delta_max_bp=2500)
-    assert price == 1250
-
-
-def test_without_a_premium_cap_every_match_is_at_its_midpoint():
-    result = clear_volume_weighted(
-        [bid("b1", 100, 90), bid("b2", 100, 80)], [offer("s1", 200, 60)], delta_max_bp=0
-    )
-    assert [m.price for m in result.matches] == [75, 70]
-
-
-def test_a_premium_that_would_exceed_the_bid_limit_is_clamped_to_it():
-    result = clear_volume_weighted(
-        [bid("b1", 1000, 1000)], [offer("s1", 1000, 1000)], market_volume_wh=1000
-    )
-    assert result.matches == (Match("b1", "s1", 1000, 1000),)
-
-
-def test_earlier_matches_of_the_same_clearing_count_as_market_volume():
-    # b1·s1 is the market's first trade (500); then 100 Wh against 100 Wh traded → +10 %.
-    result = clear_volume_weighted(
-        [bid("b1", 100, 1000), bid("b2", 100, 1000)], [offer("s1", 200, 0)]
-    )
-    assert [m.price for m in result.matches] == [500, 550]
-
-
-def test_volume_traded_before_this_clearing_counts_as_market_volume():
-    result = clear_volume_weighted(
-        [bid("b1", 100, 1000)], [offer("s1", 100, 0)], market_volume_wh=100
-    )
-    assert result.matches[0].price == 550
-
-
-def test_the_margin_goes_by_time_priority_not_pro_rata():
-    bids = [bid("late", 100, 50, seq=2), bid("early", 100, 50, seq=1)]
-    result = clear_volume_weighted(bids, [offer("s1", 150, 40)])
-    assert (result.fills["early"], result.fills["late"]) == (100, 50)
-
-
-def test_matches_have_no_single_clearing_price():
-    result = clear_volume_weighted([bid("b1", 100, 50)], [offer("s1", 100, 40)])
-    assert (result.clearing_price, result.cleared_quantity_wh) == (None, 100)
-
-
-def test_nothing_trades_when_the_best_bid_is_below_the_best_offer():
-    result = clear_volume_weighted([bid("b1", 100, 39)], [offer("s1", 100, 40)])
-    assert (result.cleared_quantity_wh, result.matches, dict(result.fills)) == (
-        0,
-        (),
-        {"b1": 0, "s1": 0},
-    )
-
-
-def test_an_empty_book_clears_to_an_empty_result():
-    result = clear_volume_weighted([], [])
-    assert (result.matches, result.traded_share, result.social_welfare) == ((), 0, 0)
+def test_nothing_clears_when_no_bid_pays_any_ask():
+    result = clear_volume_weighted([bid("b", 100, 9)], [offer("s", 100, 10)])
+    assert result.clearing_price is None
+    assert result.matches == ()
 
 
 @given(order_books())
-def test_each_side_fills_exactly_the_cleared_quantity(book):
+def test_it_clears_the_same_volume_as_the_uniform_auction(book):
+    assert (
+        clear_volume_weighted(*book).cleared_quantity_wh == clear_uniform(*book).cleared_quantity_wh
+    )
+
+
+@given(order_books())
+def test_no_filled_order_trades_beyond_its_limit(book):
     bids, offers = book
     result = clear_volume_weighted(bids, offers)
-    bid_fills = sum(result.fills[order.order_id] for order in bids)
-    offer_fills = sum(result.fills[order.order_id] for order in offers)
-    assert bid_fills == offer_fills == result.cleared_quantity_wh
-
-
-@given(order_books())
-def test_every_order_matches_exactly_its_fill_and_no_more_than_its_quantity(book):
-    bids, offers = book
-    result = clear_volume_weighted(bids, offers)
-    for order in bids + offers:
-        assert matched_wh(result, order.order_id) == result.fills[order.order_id]
-        assert result.fills[order.order_id] <= order.quantity_wh
-
-
-@given(
-    order_books(),
-    st.integers(0, 10_000),
-    st.integers(0, 200),
-)
-def test_no_trade_is_above_its_bid_limit_or_below_its_offer_limit(book, delta_max_bp, prior_wh):
-    bids, offers = book
-    result = clear_volume_weighted(bids, offers, delta_max_bp, market_volume_wh=prior_wh)
-    bid_limit, offer_limit = limits(bids), limits(offers)
-    assert all(offer_limit[m.offer_id] <= m.price <= bid_limit[m.bid_id] for m in result.matches)
-
-
-@given(order_books(), st.integers(0, 200))
-def test_no_trade_is_below_its_midpoint(book, prior_wh):
-    bids, offers = book
-    result = clear_volume_weighted(bids, offers, market_volume_wh=prior_wh)
-    bid_limit, offer_limit = limits(bids), limits(offers)
-    assert all(
-        m.price >= (bid_limit[m.bid_id] + offer_limit[m.offer_id]) // 2 for m in result.matches
-    )
-
-
-@given(order_books())
-def test_it_clears_the_same_quantity_as_the_uniform_auction(book):
-    result = clear_volume_weighted(*book)
-    assert result.cleared_quantity_wh == clear_uniform(*book).cleared_quantity_wh
-
-
-@given(order_books())
-def test_a_bid_with_a_higher_limit_fills_completely_before_a_lower_one_gets_any(book):
-    bids, _ = book
-    result = clear_volume_weighted(*book)
-    for better in bids:
-        for worse in bids:
-            if better.limit_price > worse.limit_price and result.fills[worse.order_id] > 0:
-                assert result.fills[better.order_id] == better.quantity_wh
-
-
-@given(order_books())
-def test_welfare_equals_the_gains_summed_over_matches(book):
-    bids, offers = book
-    result = clear_volume_weighted(bids, offers)
-    bid_limit, offer_limit = limits(bids), limits(offers)
-    gains = sum(
-        Fraction(m.quantity_wh * (bid_limit[m.bid_id] - offer_limit[m.offer_id]), 1000)
-        for m in result.matches
-    )
-    assert (result.social_welfare_exact, result.social_welfare) == (gains, math.floor(gains))
-
-
-@given(order_books(), st.randoms(use_true_random=False))
-def test_the_result_does_not_depend_on_the_order_of_the_input(book, random):
-    bids, offers = book
-    shuffled_bids, shuffled_offers = bids[:], offers[:]
-    random.shuffle(shuffled_bids)
-    random.shuffle(shuffled_offers)
-    assert clear_volume_weighted(shuffled_bids, shuffled_offers) == clear_volume_weighted(
-        bids, offers
-    )
+    bid_limits, offer_limits = limits(bids), limits(offers)
+    for match in result.matches:
+        assert offer_limits[match.offer_id] <= match.price <= bid_limits[match.bid_id]

@@ -223,3 +223,23 @@ def test_cli_refuses_bad_names_and_validating_without_notary(tmp_path, capsys) -
     with pytest.raises(SystemExit):
         main(["bootstrap", "--home", str(tmp_path), "--validating"])
     assert "give --notary first" in capsys.readouterr().err
+
+
+def test_the_doorman_admits_a_meter_per_household_and_the_parameters_trust_it(tmp_path) -> None:
+    result = bootstrap_network(
+        tmp_path / "net",
+        notaries=[(NOTARY, False)],
+        nodes=[ALICE, BOB],
+        meters=[ALICE],
+        doorman_trusted_for=["energy.meter-ca"],
+    )
+    directory = result.home.meter_dir(ALICE)
+    meter, doorman = certs_from_pem((directory / "meter.pem").read_bytes())
+    assert cert_role(meter) is CertRole.METER
+    assert certificate_name(meter) == X500Name(
+        ALICE.organisation, ALICE.locality, ALICE.country, common_name="Meter"
+    )
+    validate_path([meter, doorman], result.root_cert)
+    assert _mode(directory / "meter.key") == 0o600
+    assert not result.home.meter_dir(BOB).exists()
+    assert result.parameters.signers_for("energy.meter-ca") == (certificate_public_key(doorman),)

@@ -19,6 +19,7 @@ from dlt.identity import (
     identity_host_name,
     validate_path,
 )
+from dlt.identity.hierarchy import meter_name
 from networkmap.doorman import (
     DuplicateNameError,
     InvalidRegistrationError,
@@ -183,3 +184,34 @@ def test_unknown_tickets_and_missing_keys_are_reported(make_doorman, csr_for) ->
     with pytest.raises(MissingSigningKeyError, match="without the doorman CA key"):
         doorman.approve(ticket)
     assert doorman.status(ticket).status is RegistrationStatus.PENDING
+
+
+def _meter_csr(household: X500Name) -> tuple[bytes, Ed25519PrivateKey]:
+    key = Ed25519PrivateKey.generate()
+    return csr_to_pem(create_csr(subject=meter_name(household), key=key)), key
+
+
+def test_the_operator_admits_a_meter_for_an_admitted_household(
+    make_doorman, csr_for, dev_ca
+) -> None:
+    doorman = make_doorman(dev_mode=True)
+    doorman.submit(csr_for(ALICE)[0])
+    csr, key = _meter_csr(ALICE)
+    chain = certs_from_pem(doorman.admit_meter(csr))
+    validate_path(chain, dev_ca.root_cert)
+    assert cert_role(chain[0]) is CertRole.METER
+    assert certificate_name(chain[0]) == meter_name(ALICE)
+    assert certificate_public_key(chain[0]) == key.public_key
+
+
+def test_a_meter_for_a_household_that_is_not_admitted_is_refused(make_doorman) -> None:
+    with pytest.raises(InvalidRegistrationError, match="not an admitted node"):
+        make_doorman(dev_mode=True).admit_meter(_meter_csr(BOB)[0])
+
+
+def test_a_meter_request_must_name_its_household_with_cn_meter(make_doorman, csr_for) -> None:
+    doorman = make_doorman(dev_mode=True)
+    doorman.submit(csr_for(ALICE)[0])
+    key = Ed25519PrivateKey.generate()
+    with pytest.raises(InvalidRegistrationError, match="CN=Meter"):
+        doorman.admit_meter(csr_to_pem(create_csr(subject=ALICE, key=key)))
