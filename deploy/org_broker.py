@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 SETTINGS = "broker.json"
 BROKER_VALIDITY_DAYS = 365
+STARTUP_TIMEOUT = 180.0
+"""Generous: several brokers booting at once on a small machine take a minute each."""
 
 
 class OrgBrokerError(Exception):
@@ -154,6 +156,7 @@ class OrgBroker:
             (tls / "server.pem").read_bytes(),
             (tls / "server.key").read_bytes(),
             host=self.settings.host,
+            startup_timeout=STARTUP_TIMEOUT,
         )
         self.local_users: dict[str, str] = {}
         self.peer_users: set[str] = set()
@@ -196,7 +199,14 @@ class OrgBroker:
             self.broker.provision_peers(new)
             self.peer_users.update(new)
             log.info("added %d peer user(s): %s", len(new), "; ".join(new))
+        if new or not self.peers_file.exists():
+            self.peers_file.write_text(json.dumps(sorted(self.peer_users), indent=2))
         return new
+
+    @property
+    def peers_file(self) -> Path:
+        """The publish-only users this broker has, for operators and the test tooling."""
+        return self.home / "peers.json"
 
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(self.poll_seconds):
@@ -216,6 +226,7 @@ def serve(home: Path) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     org = OrgBroker(home)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

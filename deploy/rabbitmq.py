@@ -564,9 +564,13 @@ class PrivateBroker:
                     f"(last check: {last_error}).\n{self.log_tail()}"
                 )
             wait = max(1, min(10, int(remaining)))
-            result = self._ctl(
-                "await_startup", "--timeout", str(wait), check=False, timeout=wait + 15
-            )
+            try:
+                result = self._ctl(
+                    "await_startup", "--timeout", str(wait), check=False, timeout=wait + 15
+                )
+            except BrokerError as exc:  # the CLI itself timed out: a busy machine; ask again
+                last_error = str(exc)
+                continue
             if result.returncode == 0:
                 break
             last_error = _tail_text(result.stderr or result.stdout, 3)

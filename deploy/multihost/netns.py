@@ -153,7 +153,7 @@ class TestHosts:
 
     def close(self) -> None:
         """Stop what runs in our namespaces, the WAN, and delete the namespaces; safe to repeat."""
-        for process in self._processes:
+        for process in reversed(self._processes):
             _end(process)
         self._processes.clear()
         for namespace in self._made:
