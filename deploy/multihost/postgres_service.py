@@ -1,9 +1,9 @@
 """`python -m deploy.multihost.postgres_service`: an organisation's PostgreSQL on its host.
 
 Starts a private PostgreSQL cluster (dlt.testing.postgres: its own directory, a free loopback
-port of the host it runs on, a random password), creates the databases named on the command
-line, writes {database: SQLAlchemy URL} to the --ready file (mode 0600: it holds the password)
-and stops the cluster on SIGTERM or SIGINT.
+port of the host it runs on, a random password; under root the server runs as `postgres`),
+creates the databases named on the command line, writes {database: SQLAlchemy URL} to the
+--ready file (mode 0600: it holds the password) and stops the cluster on SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -21,15 +21,20 @@ from dlt.testing.postgres import PostgresCluster, PostgresError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.multihost.postgres_service")
-    parser.add_argument("--directory", type=Path, required=True)
+    parser.add_argument(
+        "--directory",
+        type=Path,
+        help="where the cluster lives (the postgres user must reach it); default: a fresh "
+        "directory in the system's temporary directory, removed when the cluster stops",
+    )
     parser.add_argument("--database", action="append", default=[], required=True)
     parser.add_argument("--ready", type=Path, required=True)
     args = parser.parse_args(argv)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    args.directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(args.directory, 0o755)
+    if args.directory is not None:
+        args.directory.mkdir(parents=True, exist_ok=True)
     try:
         cluster = PostgresCluster.start(args.directory)
     except PostgresError as exc:
