@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit demo demo-down simulate setup services protos bench bench-full clean
+.PHONY: test lint unit demo demo-down simulate setup services protos bench bench-full clean \
+	multihost multihost-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,15 @@ bench: setup services
 
 bench-full: setup services
 	$(BIN)/python -m benchmarks --plan bench-full $(BENCH_ARGS)
+
+# The production shape on network namespaces (needs root; see docs/DEPLOYMENT.md): the operator
+# and four organisations, each with its own broker, node, PostgreSQL and notary replica.
+# `make test` runs the fast multi-host tests; these bring up the whole network (minutes).
+multihost: setup services
+	DLT_MULTIHOST=1 $(BIN)/pytest -q tests/multihost $(PYTEST_ARGS)
+
+multihost-demo: setup services
+	$(BIN)/python -m deploy.multihost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
