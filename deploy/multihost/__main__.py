@@ -18,11 +18,13 @@ from pathlib import Path
 
 from deploy.multihost.netns import NetnsError, unavailable_reason
 from deploy.multihost.network import MultihostError, MultihostNetwork
+from dlt.rpc.client import FlowStatus
 
 PRODUCER = "O=Solar Coop, L=Leeds, C=GB"
 CONSUMER = "O=Household, L=York, C=GB"
 BANK = "O=Community Bank, L=London, C=GB"
 WINDOW = "2026-06-01T12:00:00+00:00"
+FINISHED = frozenset({FlowStatus.COMPLETED, FlowStatus.FAILED, FlowStatus.KILLED})
 
 
 def _say(message: str) -> None:
@@ -70,7 +72,7 @@ def _partition(net: MultihostNetwork, cut_seconds: float) -> tuple[float, float]
                 await asyncio.sleep(max(0.0, cut_seconds - (time.monotonic() - cut)))
             _say("producer healed; waiting for the DvP to finish")
             healed = time.monotonic()
-            while not (await consumer.flow_status(dvp.flow_id)).status.finished:
+            while (await consumer.flow_status(dvp.flow_id)).status not in FINISHED:
                 await asyncio.sleep(0.5)
             return paid, time.monotonic() - healed
 
