@@ -42,6 +42,11 @@ from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
+INBOX_PREFIX = "p2p.inbound."
+OUTBOX_PREFIX = "p2p.outbound."
+"""Queue name prefixes of dlt.messaging (amqp, routing); repeated so this module stays free of
+the platform's imports."""
+
 INSTALL_HINT = "sudo apt-get install -y rabbitmq-server  (or: sudo bash deploy/ensure-rabbitmq.sh)"
 REQUIRED_PLUGIN = "rabbitmq_auth_mechanism_ssl"
 DEFAULT_VHOST = "/"
@@ -244,13 +249,18 @@ class Permissions:
 
 
 def node_permissions(inbox_queue: str) -> Permissions:
-    """What a node may do: declare (configure) and consume/purge (read) its own inbox only, and
-    publish (write) to the default exchange, which routes to any queue by name. It can reach
-    every peer's inbox that way but can neither read, bind, purge nor delete another's queue,
-    nor create queues or exchanges. (RabbitMQ checks no permission on a *passive* declare, so a
-    node can learn whether a queue exists and its message count; inbox names are public.)"""
-    own = re.escape(_check_name("queue name", inbox_queue))
-    return Permissions(configure=f"^{own}$", write=r"^amq\.default$", read=f"^{own}$")
+    """What a node may do: declare (configure) and consume/purge (read) its own inbox, and its
+    own outboxes (`p2p.outbound.<its key hash>.<peer>`, where messages for peers on other brokers
+    wait to be forwarded, see dlt.messaging.routing), and publish (write) to the default
+    exchange, which routes to any queue by name. It can reach every peer's inbox that way but
+    can neither read, bind, purge nor delete another's queue, nor create other queues or
+    exchanges. (RabbitMQ checks no permission on a *passive* declare, so a node can learn
+    whether a queue exists and its message count; inbox names are public.)"""
+    own = _check_name("queue name", inbox_queue)
+    key_hash = own.removeprefix(INBOX_PREFIX)
+    outboxes = rf"{re.escape(OUTBOX_PREFIX + key_hash)}\.[A-Za-z0-9]+" if own != key_hash else None
+    allowed = f"^{re.escape(own)}$" if outboxes is None else f"^({re.escape(own)}|{outboxes})$"
+    return Permissions(configure=allowed, write=r"^amq\.default$", read=allowed)
 
 
 def peer_permissions() -> Permissions:

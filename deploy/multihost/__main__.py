@@ -65,8 +65,11 @@ def _partition(net: MultihostNetwork, cut_seconds: float) -> tuple[float, float]
             with net.hosts.partitioned("producer"):
                 _say("producer cut off; the household pays the bank meanwhile")
                 began = time.perf_counter()
-                await consumer.run_flow(
-                    "energy.Pay", {"recipient": BANK, "amount": 5, "currency": "EUR"}
+                await asyncio.wait_for(
+                    consumer.run_flow(
+                        "energy.Pay", {"recipient": BANK, "amount": 5, "currency": "EUR"}
+                    ),
+                    timeout=120,
                 )
                 paid = time.perf_counter() - began
                 await asyncio.sleep(max(0.0, cut_seconds - (time.monotonic() - cut)))

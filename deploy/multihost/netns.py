@@ -152,16 +152,21 @@ class TestHosts:
         return self._work / "control.sock"
 
     def close(self) -> None:
-        """Stop what runs in our namespaces, the WAN, and delete the namespaces; safe to repeat."""
-        for process in reversed(self._processes):
-            _end(process)
-        self._processes.clear()
+        """Stop what runs in our namespaces, the WAN, and delete the namespaces; safe to repeat,
+        and the removal happens even if the graceful stop is interrupted."""
+        try:
+            _end_all(list(reversed(self._processes)))
+        finally:
+            self._processes.clear()
+            self._remove()
+
+    def _remove(self) -> None:
         for namespace in self._made:
             for pid in _pids_in(namespace):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         if self._wan is not None:
-            _end(self._wan, grace=5)
+            _end_all([self._wan], grace=5)
             self._wan = None
         for namespace in reversed(self._made):
             subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
@@ -298,16 +303,18 @@ def _run(
     return result
 
 
-def _end(process: subprocess.Popen[bytes], grace: float = 20.0) -> None:
-    """SIGTERM a process we spawned (its own session), then SIGKILL its group after `grace`."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+def _end_all(processes: Sequence[subprocess.Popen[bytes]], grace: float = 20.0) -> None:
+    """SIGTERM processes we spawned (each in its own session) in order, then SIGKILL the groups
+    of those still running after `grace` seconds."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while process.poll() is None and time.monotonic() < deadline:
+    while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

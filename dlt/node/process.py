@@ -104,6 +104,10 @@ class NodeProcess:
                     return info.name
             return None
 
+        def peers() -> list[X500Name]:
+            infos = self.node.network_map.nodes if self.node else list(known.values())
+            return [info.name for info in infos if info.name != config.name]
+
         transport = RoutingTransport.for_node(
             config.name,
             config.messaging.broker_url,
@@ -112,6 +116,7 @@ class NodeProcess:
             resolve_queue,
             resolve_broker,
             sender_from_user_id,
+            peers,
         )
         node = Node(
             name=config.name,

@@ -162,8 +162,11 @@ def test_a_cut_organisation_completes_its_trade_exactly_once_after_the_heal(netw
             network.hosts.cut("producer")
             try:
                 began = time.perf_counter()
-                paid = await consumer.run_flow(
-                    "energy.Pay", {"recipient": BANK, "amount": 77, "currency": "EUR"}
+                paid = await asyncio.wait_for(
+                    consumer.run_flow(
+                        "energy.Pay", {"recipient": BANK, "amount": 77, "currency": "EUR"}
+                    ),
+                    timeout=120,
                 )
                 pay_s = time.perf_counter() - began
                 status = (await consumer.flow_status(run.flow_id)).status
