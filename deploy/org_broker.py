@@ -12,6 +12,13 @@ the broker (TLS only, EXTERNAL only), gives each hosted node its user (its own i
 declares the inboxes, then follows the network map: every node of another organisation gets a
 user that may only publish (`peer_permissions`), so the broker accepts its TLS login and checks
 its `user_id`. Nobody copies a certificate or a user list between organisations.
+
+The consortium option (`init` with a `ConsortiumSettings`): the broker is one member of a
+RabbitMQ cluster the organisations share (same Erlang cookie, distribution on the host's
+address). It joins the seed member, waits until every member runs, and declares the inboxes as
+quorum queues (replicated on every member); every node on the network map gets its own-inbox
+user there, since the cluster is everyone's broker. `cluster.json` records the members and the
+queue types.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from deploy.rabbitmq import BrokerError, PrivateBroker
+from deploy.rabbitmq import BrokerError, ClusterMember, PrivateBroker
 from dlt.crypto import EcdsaP256PrivateKey
 from dlt.identity import CertRole, cert_to_pem, identity_host_name, issue_certificate
 from dlt.identity.certificates import LOOPBACK
@@ -38,6 +45,7 @@ from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.certificate_store import has_certificates, load_node_certificates
 from dlt.node.config import NodeConfig
 from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
+from dlt.node.process import inbox_of
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +60,24 @@ class OrgBrokerError(Exception):
 
 
 @dataclass(frozen=True)
+class ConsortiumSettings:
+    """This broker is one member of a consortium's RabbitMQ cluster."""
+
+    cookie_file: Path
+    """The cluster's shared Erlang cookie (a secret the consortium's operators share)."""
+    size: int
+    """How many members the cluster has; inboxes are declared once all have joined."""
+    seed: str | None = None
+    """The member to join (`dlt-consortium@<address>`); None for the first member."""
+
+
+@dataclass(frozen=True)
 class OrgBrokerSettings:
     host: str
     port: int
     node_configs: tuple[Path, ...]
     """config.json of every node this broker hosts (the organisation's node, a notary replica)."""
+    consortium: ConsortiumSettings | None = None
 
     @property
     def url(self) -> str:
@@ -72,10 +93,25 @@ class OrgBrokerSettings:
                 f"no organisation broker in {home} ({exc.strerror}); create it with "
                 "`dlt broker init`"
             ) from exc
-        return cls(raw["host"], int(raw["port"]), tuple(Path(p) for p in raw["node_configs"]))
+        cluster = raw.get("consortium")
+        return cls(
+            raw["host"],
+            int(raw["port"]),
+            tuple(Path(p) for p in raw["node_configs"]),
+            ConsortiumSettings(
+                Path(cluster["cookie_file"]), int(cluster["size"]), cluster.get("seed")
+            )
+            if cluster
+            else None,
+        )
 
 
-def init_broker(home: Path, listen: str, node_configs: list[Path]) -> OrgBrokerSettings:
+def init_broker(
+    home: Path,
+    listen: str,
+    node_configs: list[Path],
+    consortium: ConsortiumSettings | None = None,
+) -> OrgBrokerSettings:
     """Write the broker's settings and TLS identity; its nodes must be enrolled already."""
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit():
@@ -108,17 +144,21 @@ def init_broker(home: Path, listen: str, node_configs: list[Path]) -> OrgBrokerS
     key_path.unlink(missing_ok=True)
     key_path.write_bytes(tls_key.to_pem())
     key_path.chmod(0o600)
-    settings = OrgBrokerSettings(host, int(port), tuple(p.resolve() for p in node_configs))
-    (home / SETTINGS).write_text(
-        json.dumps(
-            {
-                "host": settings.host,
-                "port": settings.port,
-                "node_configs": [str(p) for p in settings.node_configs],
-            },
-            indent=2,
-        )
+    settings = OrgBrokerSettings(
+        host, int(port), tuple(p.resolve() for p in node_configs), consortium
     )
+    raw: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "node_configs": [str(p) for p in settings.node_configs],
+    }
+    if consortium is not None:
+        raw["consortium"] = {
+            "cookie_file": str(consortium.cookie_file.resolve()),
+            "size": consortium.size,
+            "seed": consortium.seed,
+        }
+    (home / SETTINGS).write_text(json.dumps(raw, indent=2))
     return settings
 
 
@@ -157,6 +197,7 @@ class OrgBroker:
             (tls / "server.key").read_bytes(),
             host=self.settings.host,
             startup_timeout=STARTUP_TIMEOUT,
+            cluster=self._cluster_member(),
         )
         self.local_users: dict[str, str] = {}
         self.peer_users: set[str] = set()
@@ -171,6 +212,13 @@ class OrgBroker:
             first.network_map.url, (first.directory / "truststore.pem").read_bytes()
         )
 
+    def _cluster_member(self) -> ClusterMember | None:
+        consortium = self.settings.consortium
+        if consortium is None:
+            return None
+        cookie = consortium.cookie_file.read_text().strip()
+        return ClusterMember(address=self.settings.host, cookie=cookie)
+
     @property
     def ready_file(self) -> Path:
         return self.home / "ready"
@@ -178,9 +226,50 @@ class OrgBroker:
     def start(self) -> None:
         self.ready_file.unlink(missing_ok=True)
         self.broker.start()
-        self.broker.provision(self.local_users)
+        quorum = self.settings.consortium is not None
+        if quorum:
+            self._form_cluster()
+        self.broker.provision(self.local_users, quorum=quorum)
         self.sync_peers()
+        if quorum:
+            self._record_cluster()
         self.ready_file.write_text(self.settings.url)
+
+    def _record_cluster(self) -> None:
+        """`cluster.json`: the running members and each queue's type, for operators and tests."""
+        (self.home / "cluster.json").write_text(
+            json.dumps(
+                {
+                    "members": self.broker.running_members(),
+                    "queues": self.broker.queue_types(),
+                },
+                indent=2,
+            )
+        )
+
+    def _form_cluster(self) -> None:
+        """Join the seed member (unless this one is the seed, or rejoined on its own after a
+        restart), then wait until every member runs, so quorum inboxes get a replica on each."""
+        consortium = self.settings.consortium
+        assert consortium is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        if consortium.seed is not None and len(self.broker.running_members()) < 2:
+            while True:
+                try:
+                    self.broker.join_cluster(consortium.seed)
+                    break
+                except BrokerError as exc:
+                    if time.monotonic() > deadline:
+                        raise
+                    log.info("cannot join %s yet: %s", consortium.seed, exc)
+                    time.sleep(2)
+        while len(members := self.broker.running_members()) < consortium.size:
+            if time.monotonic() > deadline:
+                raise OrgBrokerError(
+                    f"only {len(members)} of {consortium.size} cluster members run: {members}"
+                )
+            time.sleep(1)
+        log.info("cluster members running: %s", ", ".join(members))
 
     def sync_peers(self) -> list[str]:
         """Give every node on the network map that this broker does not host a publish-only
@@ -190,12 +279,16 @@ class OrgBroker:
         except NetworkMapClientError as exc:
             log.warning("cannot read the network map: %s", exc)
             return []
-        new = sorted(
-            {broker_user_name(info.name) for info in infos}
-            - set(self.local_users)
-            - self.peer_users
-        )
-        if new:
+        inboxes = {broker_user_name(info.name): inbox_of(info) for info in infos}
+        new = sorted(set(inboxes) - set(self.local_users) - self.peer_users)
+        if new and self.settings.consortium is not None:
+            # One cluster for everyone: every node gets its own-inbox user and quorum inbox,
+            # the same definitions whichever member imports them.
+            self.broker.provision(
+                {user: inbox for user in new if (inbox := inboxes[user]) is not None},
+                quorum=True,
+            )
+        elif new:
             self.broker.provision_peers(new)
             self.peer_users.update(new)
             log.info("added %d peer user(s): %s", len(new), "; ".join(new))

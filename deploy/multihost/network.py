@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -64,6 +65,11 @@ class Organisation:
         return X500Name.parse(self.name)
 
 
+CONSORTIUM_MEMBERS = ("producer", "consumer", "bank")
+"""With the consortium option: the hosts that run a member of the one RabbitMQ cluster."""
+CONSORTIUM_HOME = {"producer": "producer", "consumer": "consumer", "bank": "bank", "market": "bank"}
+"""...and the member each organisation's nodes connect to."""
+
 ORGANISATIONS = (
     Organisation("producer", "O=Solar Coop, L=Leeds, C=GB", "solar-coop"),
     Organisation("consumer", "O=Household, L=York, C=GB", "household"),
@@ -76,8 +82,19 @@ HOSTS = ("operator", *(org.host for org in ORGANISATIONS))
 class MultihostNetwork:
     """The test hosts and everything running on them; `up()` then `down()` (always)."""
 
-    def __init__(self, work: Path, *, say: Say = lambda _: None, timeout: float = 240.0) -> None:
+    def __init__(
+        self,
+        work: Path,
+        *,
+        say: Say = lambda _: None,
+        timeout: float = 240.0,
+        consortium: bool = False,
+    ) -> None:
+        """With `consortium` the organisations share one three-member RabbitMQ cluster with
+        quorum inboxes instead of running a broker each."""
         self.work = work.resolve()
+        self.consortium = consortium
+        self.broker_services: dict[str, subprocess.Popen[bytes]] = {}
         self.say = say
         self.timeout = timeout
         self.hosts = TestHosts(HOSTS)
@@ -107,8 +124,19 @@ class MultihostNetwork:
     def doorman_url(self) -> str:
         return f"https://{self.address('operator')}:{NETWORK_MAP_PORT}"
 
+    def broker_host(self, org: Organisation) -> str:
+        """The host whose broker `org`'s nodes use."""
+        return CONSORTIUM_HOME[org.host] if self.consortium else org.host
+
+    @property
+    def broker_hosts(self) -> tuple[str, ...]:
+        return CONSORTIUM_MEMBERS if self.consortium else tuple(o.host for o in ORGANISATIONS)
+
     def broker_url(self, org: Organisation) -> str:
-        return f"amqps://{self.address(org.host)}:{BROKER_PORT}/%2F"
+        return f"amqps://{self.address(self.broker_host(org))}:{BROKER_PORT}/%2F"
+
+    def broker_home(self, host: str) -> Path:
+        return self.org_home(host) / "broker"
 
     @staticmethod
     def organisation(host: str) -> Organisation:
@@ -137,10 +165,11 @@ class MultihostNetwork:
             for org in ORGANISATIONS:
                 self._enrol(org)
                 self._place_replica(org, replicas[org.host], databases[org.host]["replica"])
-                self._init_broker(org)
-            for org in ORGANISATIONS:
-                self._start_broker(org)
-            self._wait_for_files([self.org_home(o) / "broker" / "ready" for o in ORGANISATIONS])
+            for host in self.broker_hosts:
+                self._init_broker(host)
+            for host in self.broker_hosts:
+                self.start_broker(host)
+            self._wait_for_files([self.broker_home(host) / "ready" for host in self.broker_hosts])
             for org in ORGANISATIONS:
                 self._start_node(org, self.replica_dir(org), "replica")
                 self._start_node(org, self.node_dir(org), "node")
@@ -251,6 +280,7 @@ class MultihostNetwork:
             database_url,
             "--rpc-address",
             f"{self.address(org.host)}:{NODE_RPC_PORT}",
+            *(["--broker-declares-inbox"] if self.consortium else []),
         )
 
     def pending_tickets(self) -> dict[str, str]:
@@ -291,7 +321,10 @@ class MultihostNetwork:
             "name": name,
             "directory": ".",
             "database_url": database_url,
-            "messaging": {"broker_url": self.broker_url(org)},
+            "messaging": {
+                "broker_url": self.broker_url(org),
+                "declare_inbox": not self.consortium,
+            },
             "rpc": {
                 "address": address,
                 "users": [
@@ -319,27 +352,57 @@ class MultihostNetwork:
             with os.fdopen(descriptor, "w") as handle:
                 json.dump(content, handle, indent=2)
 
-    def _init_broker(self, org: Organisation) -> None:
-        self._dlt_on(
-            org.host,
-            "broker",
-            "init",
-            "--home",
-            str(self.org_home(org) / "broker"),
-            "--listen",
-            f"{self.address(org.host)}:{BROKER_PORT}",
-            "--node",
-            str(self.node_dir(org) / "config.json"),
-            "--node",
-            str(self.replica_dir(org) / "config.json"),
+    def _hosted(self, host: str) -> list[Path]:
+        """config.json of every node that uses `host`'s broker."""
+        orgs = [org for org in ORGANISATIONS if self.broker_host(org) == host]
+        return [
+            directory / "config.json"
+            for org in orgs
+            for directory in (self.node_dir(org), self.replica_dir(org))
+        ]
+
+    def _init_broker(self, host: str) -> None:
+        argv = ["broker", "init", "--home", str(self.broker_home(host))]
+        argv += ["--listen", f"{self.address(host)}:{BROKER_PORT}"]
+        for config in self._hosted(host):
+            argv += ["--node", str(config)]
+        if self.consortium:
+            cookie = self.work / "consortium.cookie"
+            if not cookie.exists():
+                cookie.write_text(secrets.token_hex(20).upper())
+                cookie.chmod(0o600)
+            argv += ["--consortium-cookie", str(cookie)]
+            argv += ["--cluster-size", str(len(CONSORTIUM_MEMBERS))]
+            seed = CONSORTIUM_MEMBERS[0]
+            if host != seed:
+                argv += ["--join", f"dlt-consortium@{self.address(seed)}"]
+        self._dlt_on(host, *argv)
+
+    def start_broker(self, host: str) -> None:
+        """Start (or start again) `host`'s `dlt broker start`."""
+        self.say(f"{host}: dlt broker start (RabbitMQ on {self.address(host)}:{BROKER_PORT})")
+        home = self.broker_home(host)
+        self.broker_services[host] = self.hosts.spawn(
+            host, [DLT, "broker", "start", "--home", str(home)], home / "service.log"
         )
 
-    def _start_broker(self, org: Organisation) -> None:
-        self.say(f"{org.host}: dlt broker start (RabbitMQ on {self.broker_url(org)})")
-        home = self.org_home(org) / "broker"
-        self.hosts.spawn(
-            org.host, [DLT, "broker", "start", "--home", str(home)], home / "service.log"
-        )
+    def kill_broker_node(self, host: str) -> int:
+        """SIGKILL `host`'s RabbitMQ node (the Erlang VM), as a crash would; returns its PID."""
+        pid_files = list((self.broker_home(host) / "rabbitmq").glob("*.pid"))
+        if len(pid_files) != 1:
+            raise MultihostError(f"no single RabbitMQ PID file on {host}: {pid_files}")
+        pid = int(pid_files[0].read_text().strip())
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def restart_broker(self, host: str) -> None:
+        """Stop `host`'s broker service (after its node was killed) and start it again."""
+        service = self.broker_services[host]
+        service.terminate()
+        service.wait(timeout=120)
+        (self.broker_home(host) / "ready").unlink(missing_ok=True)
+        self.start_broker(host)
+        self._wait_for_files([self.broker_home(host) / "ready"])
 
     def _start_node(self, org: Organisation, directory: Path, what: str) -> None:
         self.say(f"{org.host}: dlt node run ({what})")
@@ -363,11 +426,12 @@ class MultihostNetwork:
                 peers = asyncio.run(_peers(directory))
                 if peers is None or not everyone <= peers:
                     return False
-            for org in ORGANISATIONS:
-                peers_file = self.org_home(org) / "broker" / "peers.json"
+            for host in self.broker_hosts:
+                peers_file = self.broker_home(host) / "peers.json"
                 if not peers_file.exists():
                     return False
-                if len(json.loads(peers_file.read_text())) < len(everyone) - 2:
+                known = len(json.loads(peers_file.read_text())) + len(self._hosted(host))
+                if known < len(everyone):
                     return False
             return True
 

@@ -41,6 +41,11 @@ def add_commands(group: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="URL",
         help="this organisation's broker, as peers reach it: amqps://host:port/%%2F",
     )
+    init.add_argument(
+        "--broker-declares-inbox",
+        action="store_true",
+        help="the broker's operator declares the node's inbox (a consortium's quorum queue)",
+    )
     init.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite)")
     init.add_argument("--rpc-address", default="127.0.0.1:10003", metavar="HOST:PORT")
     init.add_argument("--metrics-address", metavar="HOST:PORT")
@@ -78,7 +83,10 @@ def init_command(args: argparse.Namespace) -> int:
         "name": str(name),
         "directory": ".",
         "database_url": args.database,
-        "messaging": {"broker_url": args.broker},
+        "messaging": {
+            "broker_url": args.broker,
+            "declare_inbox": not args.broker_declares_inbox,
+        },
         "rpc": {
             "address": args.rpc_address,
             "users": [

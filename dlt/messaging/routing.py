@@ -109,10 +109,18 @@ class RoutingTransport:
         resolve_broker: BrokerResolver,
         sender_from_user_id: Callable[[str], X500Name | None],
         peers: Callable[[], Iterable[X500Name]],
+        *,
+        declare_inbox: bool = True,
     ) -> RoutingTransport:
         """A node's transport: its inbox on `broker_url`, peers wherever they advertise."""
         home = AmqpTransport(
-            our_name, broker_url, inbox_queue, tls, resolve_queue, sender_from_user_id
+            our_name,
+            broker_url,
+            inbox_queue,
+            tls,
+            resolve_queue,
+            sender_from_user_id,
+            declare_inbox=declare_inbox,
         )
 
         def connect(

@@ -117,6 +117,7 @@ class NodeProcess:
             resolve_broker,
             sender_from_user_id,
             peers,
+            declare_inbox=config.messaging.declare_inbox,
         )
         node = Node(
             name=config.name,
