@@ -23,6 +23,7 @@ from dlt.rpc.client import FlowStatus
 PRODUCER = "O=Solar Coop, L=Leeds, C=GB"
 CONSUMER = "O=Household, L=York, C=GB"
 BANK = "O=Community Bank, L=London, C=GB"
+MARKET = "O=Market Operator, L=London, C=GB"
 WINDOW = "2026-06-01T12:00:00+00:00"
 FINISHED = frozenset({FlowStatus.COMPLETED, FlowStatus.FAILED, FlowStatus.KILLED})
 
@@ -49,7 +50,7 @@ def _partition(net: MultihostNetwork, cut_seconds: float) -> tuple[float, float]
     others meanwhile. Returns (payment seconds, DvP seconds after the heal)."""
 
     async def run() -> tuple[float, float]:
-        async with net.rpc("consumer") as consumer:
+        async with net.rpc("consumer") as consumer, net.rpc("market") as market:
             dvp = await consumer.start_flow(
                 "energy.RequestAndPay",
                 {
@@ -63,10 +64,10 @@ def _partition(net: MultihostNetwork, cut_seconds: float) -> tuple[float, float]
             dvp.detach()
             cut = time.monotonic()
             with net.hosts.partitioned("producer"):
-                _say("producer cut off; the household pays the bank meanwhile")
+                _say("producer cut off; the market operator pays the bank meanwhile")
                 began = time.perf_counter()
                 await asyncio.wait_for(
-                    consumer.run_flow(
+                    market.run_flow(
                         "energy.Pay", {"recipient": BANK, "amount": 5, "currency": "EUR"}
                     ),
                     timeout=120,
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         net.up()
         net.flow("market", "energy.PublishCommunityRules", payment_issuer=BANK)
         net.flow("bank", "energy.IssuePayment", owner=CONSUMER, amount=100_000, currency="EUR")
+        net.flow("bank", "energy.IssuePayment", owner=MARKET, amount=1_000, currency="EUR")
+        _dvp(net, 999)  # warm-up: the first trade opens the connections between brokers
         lan = [_dvp(net, 1_000 + i) for i in range(3)]
         _say(f"DvP across hosts, no added delay: {', '.join(f'{s:.2f}' for s in lan)} s")
         net.hosts.delay_all(args.delay_ms, args.jitter_ms)
