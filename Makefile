@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .PHONY: test lint unit demo demo-down simulate simulate-month simulate-network setup services \
-	protos bench bench-full clean
+	protos bench bench-full clean multihost multihost-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,15 @@ bench: setup services
 
 bench-full: setup services
 	$(BIN)/python -m benchmarks --plan bench-full $(BENCH_ARGS)
+
+# The production shape on network namespaces (needs root; see docs/DEPLOYMENT.md): the operator
+# and four organisations, each with its own broker, node, PostgreSQL and notary replica.
+# `make test` runs the fast multi-host tests; these bring up the whole network (minutes).
+multihost: setup services
+	DLT_MULTIHOST=1 $(BIN)/pytest -q tests/multihost $(PYTEST_ARGS)
+
+multihost-demo: setup services
+	$(BIN)/python -m deploy.multihost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

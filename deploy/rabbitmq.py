@@ -3,12 +3,13 @@
 `PrivateBroker` runs its own Erlang node, with everything under one directory (`home`): its
 configuration, Erlang cookie, database, logs and PID file. It never reads /etc/rabbitmq, never
 uses the default cookie, and runs its own epmd on a private port, so it cannot disturb (or be
-disturbed by) a system RabbitMQ on the same machine. The AMQP listener accepts TLS on
-127.0.0.1 only, requires a client certificate from the network's CA (at most the node CA and the
-doorman CA between it and the root), and logs the client in as the certificate's whole subject
-(SASL EXTERNAL, `ssl_cert_login_from = distinguished_name`); there is no password login and no
-management plugin. Erlang/OTP applies the node CA's name constraints when it validates the client
-chain, so a node can log in only as the name the doorman approved (tests/broker proves it).
+disturbed by) a system RabbitMQ on the same machine. The AMQP listener accepts TLS only, on
+127.0.0.1 by default (an organisation's broker listens on its host's address: see
+deploy/org_broker.py), requires a client certificate from the network's CA (at most the node CA
+and the doorman CA between it and the root), and logs the client in as the certificate's whole
+subject (SASL EXTERNAL, `ssl_cert_login_from = distinguished_name`); there is no password login
+and no management plugin. Erlang/OTP applies the node CA's name constraints when it validates the
+client chain, so a node can log in only as the name the doorman approved (tests/broker proves it).
 
 Provisioning gives each node a password-less user named `broker_user_name(legal name)`, allowed to
 declare and read only its own inbox queue and to publish through the default exchange (which is
@@ -40,6 +41,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
+
+INBOX_PREFIX = "p2p.inbound."
+OUTBOX_PREFIX = "p2p.outbound."
+"""Queue name prefixes of dlt.messaging (amqp, routing); repeated so this module stays free of
+the platform's imports."""
 
 INSTALL_HINT = "sudo apt-get install -y rabbitmq-server  (or: sudo bash deploy/ensure-rabbitmq.sh)"
 REQUIRED_PLUGIN = "rabbitmq_auth_mechanism_ssl"
@@ -243,13 +249,41 @@ class Permissions:
 
 
 def node_permissions(inbox_queue: str) -> Permissions:
-    """What a node may do: declare (configure) and consume/purge (read) its own inbox only, and
-    publish (write) to the default exchange, which routes to any queue by name. It can reach
-    every peer's inbox that way but can neither read, bind, purge nor delete another's queue,
-    nor create queues or exchanges. (RabbitMQ checks no permission on a *passive* declare, so a
-    node can learn whether a queue exists and its message count; inbox names are public.)"""
-    own = re.escape(_check_name("queue name", inbox_queue))
-    return Permissions(configure=f"^{own}$", write=r"^amq\.default$", read=f"^{own}$")
+    """What a node may do: declare (configure) and consume/purge (read) its own inbox, and its
+    own outboxes (`p2p.outbound.<its key hash>.<peer>`, where messages for peers on other brokers
+    wait to be forwarded, see dlt.messaging.routing), and publish (write) to the default
+    exchange, which routes to any queue by name. It can reach every peer's inbox that way but
+    can neither read, bind, purge nor delete another's queue, nor create other queues or
+    exchanges. (RabbitMQ checks no permission on a *passive* declare, so a node can learn
+    whether a queue exists and its message count; inbox names are public.)"""
+    own = _check_name("queue name", inbox_queue)
+    key_hash = own.removeprefix(INBOX_PREFIX)
+    outboxes = rf"{re.escape(OUTBOX_PREFIX + key_hash)}\.[A-Za-z0-9]+" if own != key_hash else None
+    allowed = f"^{re.escape(own)}$" if outboxes is None else f"^({re.escape(own)}|{outboxes})$"
+    return Permissions(configure=allowed, write=r"^amq\.default$", read=allowed)
+
+
+def peer_permissions() -> Permissions:
+    """What a node of another organisation may do on this organisation's broker: publish
+    through the default exchange (to the inboxes hosted here), and nothing else: no queue of
+    its own, no reading. Its user exists so EXTERNAL can log it in and `user_id` be checked."""
+    return Permissions(configure="^$", write=r"^amq\.default$", read="^$")
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    """What lets brokers on several hosts form one RabbitMQ cluster (the consortium option):
+    Erlang distribution and epmd listen on the host's address as well as loopback, on ports
+    every member shares, and every member has the same cookie."""
+
+    address: str
+    cookie: str
+    epmd_port: int = 4369
+    dist_port: int = 25672
+
+    @property
+    def node_name(self) -> str:
+        return f"dlt-consortium@{self.address}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,6 +306,7 @@ class PrivateBroker:
         vhost: str = DEFAULT_VHOST,
         startup_timeout: float = 60.0,
         host: str = "127.0.0.1",
+        cluster: ClusterMember | None = None,
     ) -> None:
         """`server_cert_pem` is the broker's TLS certificate chain, leaf first; `ca_pem` the
         CA certificates that clients' chains must lead to. `dist_port` None picks a free port
@@ -279,9 +314,12 @@ class PrivateBroker:
         epmd gets a free port in 12000..12999. Both stay fixed across restarts."""
         self.home = Path(home).resolve()
         self.amqps_port = amqps_port
-        self._auto_dist_port = dist_port is None
+        self.cluster = cluster
+        self._auto_dist_port = dist_port is None and cluster is None
+        if cluster is not None:
+            dist_port, node_name = cluster.dist_port, node_name or cluster.node_name
         self.dist_port = dist_port if dist_port is not None else free_port(20000, 30000)
-        self.epmd_port = free_port(12000, 13000)
+        self.epmd_port = cluster.epmd_port if cluster else free_port(12000, 13000)
         name = node_name or default_node_name(self.home)
         self.node_name = name if "@" in name else f"{name}@localhost"
         self.vhost = vhost
@@ -341,7 +379,7 @@ class PrivateBroker:
         tls = self.tls_dir
         return "\n".join(
             [
-                "# Generated by deploy/rabbitmq.py; TLS only, loopback only, EXTERNAL auth only.",
+                f"# Generated by deploy/rabbitmq.py; TLS only on {self.host}, EXTERNAL auth only.",
                 "listeners.tcp = none",
                 f"listeners.ssl.default = {self.host}:{self.amqps_port}",
                 f"ssl_options.cacertfile = {tls / 'ca.pem'}",
@@ -364,7 +402,7 @@ class PrivateBroker:
                 "default_permissions.write = ^$",
                 "default_permissions.read = ^$",
                 f"default_vhost = {self.vhost}",
-                "distribution.listener.interface = 127.0.0.1",
+                f"distribution.listener.interface = {self._dist_address}",
                 "log.console = false",
                 f"log.file = {self.log_file}",
                 "log.file.level = info",
@@ -377,7 +415,11 @@ class PrivateBroker:
             directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home, 0o700)
         cookie = self.home / ".erlang.cookie"
-        if not cookie.exists():
+        if self.cluster is not None:
+            if cookie.exists():
+                os.chmod(cookie, 0o600)
+            cookie.write_text(self.cluster.cookie)
+        elif not cookie.exists():
             cookie.write_text(secrets.token_hex(20).upper())
         os.chmod(cookie, 0o400)
         (self.tls_dir / "ca.pem").write_bytes(self._ca_pem)
@@ -416,15 +458,28 @@ class PrivateBroker:
                 "RABBITMQ_PID_FILE": str(self.pid_file),
                 "RABBITMQ_MOTD_FILE": str(home / "motd"),
                 "RABBITMQ_DIST_PORT": str(self.dist_port),
-                # Erlang distribution (for rabbitmqctl) listens on loopback only.
+                # Erlang distribution (for rabbitmqctl) listens on loopback only, or on the
+                # host's address for a cluster member.
                 "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": (
-                    "-kernel inet_dist_use_interface {127,0,0,1}"
+                    f"-kernel inet_dist_use_interface {{{self._dist_address.replace('.', ',')}}}"
                 ),
                 "ERL_EPMD_PORT": str(self.epmd_port),
-                "ERL_EPMD_ADDRESS": "127.0.0.1",
+                "ERL_EPMD_ADDRESS": self._epmd_addresses,
             }
         )
+        if self.cluster is not None:
+            env["RABBITMQ_USE_LONGNAME"] = "true"
         return env
+
+    @property
+    def _dist_address(self) -> str:
+        return self.cluster.address if self.cluster is not None else "127.0.0.1"
+
+    @property
+    def _epmd_addresses(self) -> str:
+        if self.cluster is None:
+            return "127.0.0.1"
+        return f"127.0.0.1,{self.cluster.address}"
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -445,7 +500,7 @@ class PrivateBroker:
                 "give the broker a free amqps_port"
             )
         # Ports we picked ourselves may have been taken since (e.g. between stop and start).
-        if _port_open("127.0.0.1", self.epmd_port):
+        if self.cluster is None and _port_open("127.0.0.1", self.epmd_port):
             self.epmd_port = free_port(12000, 13000)
         if self._auto_dist_port and _port_open("127.0.0.1", self.dist_port):
             self.dist_port = free_port(20000, 30000)
@@ -521,7 +576,7 @@ class PrivateBroker:
             raise RabbitMQNotInstalledError(f"epmd (Erlang) is not installed; run: {INSTALL_HINT}")
         with (self.log_dir / "epmd.log").open("ab") as out:
             self._epmd = subprocess.Popen(
-                [str(epmd), "-port", str(self.epmd_port), "-address", "127.0.0.1"],
+                [str(epmd), "-port", str(self.epmd_port), "-address", self._epmd_addresses],
                 cwd=self.home,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
@@ -556,9 +611,13 @@ class PrivateBroker:
                     f"(last check: {last_error}).\n{self.log_tail()}"
                 )
             wait = max(1, min(10, int(remaining)))
-            result = self._ctl(
-                "await_startup", "--timeout", str(wait), check=False, timeout=wait + 15
-            )
+            try:
+                result = self._ctl(
+                    "await_startup", "--timeout", str(wait), check=False, timeout=wait + 15
+                )
+            except BrokerError as exc:  # the CLI itself timed out: a busy machine; ask again
+                last_error = str(exc)
+                continue
             if result.returncode == 0:
                 break
             last_error = _tail_text(result.stderr or result.stdout, 3)
@@ -654,7 +713,9 @@ class PrivateBroker:
 
     # -- provisioning ---------------------------------------------------------------------
 
-    def provision(self, nodes: Mapping[str, str], *, declare_inboxes: bool = True) -> None:
+    def provision(
+        self, nodes: Mapping[str, str], *, declare_inboxes: bool = True, quorum: bool = False
+    ) -> None:
         """Create (or update) one password-less user per node, each allowed only its own inbox,
         in one definitions import; `nodes` maps `broker_user_name(legal name)` -> inbox queue."""
         users, permissions, queues = [], [], []
@@ -680,8 +741,36 @@ class PrivateBroker:
                 }
             )
             if declare_inboxes:
-                queues.append(_queue_definition(queue, self.vhost))
+                queues.append(_queue_definition(queue, self.vhost, quorum=quorum))
         self._import({"users": users, "permissions": permissions, "queues": queues})
+
+    def provision_peers(self, users: list[str]) -> None:
+        """Create (or update) one password-less user per node of other organisations, allowed
+        only to publish (see `peer_permissions`), in one definitions import."""
+        rules = peer_permissions()
+        self._import(
+            {
+                "users": [
+                    {
+                        "name": _check_user(user),
+                        "password_hash": "",
+                        "hashing_algorithm": "rabbit_password_hashing_sha256",
+                        "tags": [],
+                    }
+                    for user in users
+                ],
+                "permissions": [
+                    {
+                        "user": user,
+                        "vhost": self.vhost,
+                        "configure": rules.configure,
+                        "write": rules.write,
+                        "read": rules.read,
+                    }
+                    for user in users
+                ],
+            }
+        )
 
     def add_node_user(self, user: str, inbox_queue: str, *, declare_inbox: bool = True) -> None:
         """One node's user and permissions (see `node_permissions`), and its inbox declared, so
@@ -691,6 +780,19 @@ class PrivateBroker:
     def declare_inbox(self, queue: str) -> None:
         """Declare a durable inbox queue (idempotent; the arguments AmqpTransport declares)."""
         self._import({"queues": [_queue_definition(_check_name("queue name", queue), self.vhost)]})
+
+    def join_cluster(self, seed: str) -> None:
+        """Make this (running) node a member of the cluster that node `seed` belongs to."""
+        if self.cluster is None:
+            raise BrokerError(f"{self.node_name} was not started as a cluster member")
+        self._ctl("stop_app")
+        self._ctl("join_cluster", seed, timeout=120)
+        self._ctl("start_app", timeout=120)
+
+    def running_members(self) -> list[str]:
+        """The cluster's members that are running, as this node sees them."""
+        out = self._ctl("cluster_status", "--formatter", "json", quiet=True).stdout
+        return sorted(json.loads(out or "{}").get("running_nodes", []))
 
     def delete_node_user(self, user: str) -> None:
         self._ctl("delete_user", _check_user(user))
@@ -727,6 +829,13 @@ class PrivateBroker:
         ).stdout
         return {row["name"]: int(row["messages"]) for row in json.loads(out or "[]")}
 
+    def queue_types(self) -> dict[str, str]:
+        """Queue -> type (classic, quorum) on this broker's vhost."""
+        out = self._ctl(
+            "list_queues", "-p", self.vhost, "name", "type", "--formatter", "json", quiet=True
+        ).stdout
+        return {row["name"]: str(row["type"]) for row in json.loads(out or "[]")}
+
     def log_tail(self, lines: int = 40) -> str:
         parts = []
         for path in (self.startup_log, self.log_file):
@@ -734,8 +843,16 @@ class PrivateBroker:
         return "\n".join(parts)
 
 
-def _queue_definition(queue: str, vhost: str) -> dict[str, object]:
-    return {"name": queue, "vhost": vhost, "durable": True, "auto_delete": False, "arguments": {}}
+def _queue_definition(queue: str, vhost: str, *, quorum: bool = False) -> dict[str, object]:
+    """A durable queue; a quorum queue (replicated over a cluster's members) when `quorum`."""
+    arguments = {"x-queue-type": "quorum"} if quorum else {}
+    return {
+        "name": queue,
+        "vhost": vhost,
+        "durable": True,
+        "auto_delete": False,
+        "arguments": arguments,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ COMMAND_GROUPS = (
     "attachment",
     "localnet",
     "node",
+    "broker",
     "explorer",
 )
 """Modules of `dlt.cli` that add a command group, in the order `dlt --help` lists them.

@@ -1,4 +1,5 @@
-"""`dlt node run --config FILE`: run one node process in the foreground."""
+"""`dlt node run --config FILE`: run one node process in the foreground; `dlt node init` and
+`dlt node enrol` (see dlt.cli.node_init) make a node that joins an existing network."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlt.cli.main import CommandError, add_group
+from dlt.cli.node_init import add_commands
 
 if TYPE_CHECKING:
     from dlt.cli.main import Subparsers
@@ -17,6 +19,7 @@ def register(subparsers: Subparsers) -> None:
     run = group.add_parser("run", help="run a node until SIGTERM or Ctrl-C")
     run.add_argument("--config", type=Path, required=True, help="node config (.json or .toml)")
     run.set_defaults(handler=run_command)
+    add_commands(group)
 
 
 def run_command(args: argparse.Namespace) -> int:

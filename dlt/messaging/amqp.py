@@ -192,6 +192,7 @@ class AmqpTransport:
         reconnect_initial_delay: float = 0.1,
         reconnect_max_delay: float = 5.0,
         declare_inbox: bool = True,
+        consume_inbox: bool = True,
     ) -> None:
         """`broker_url` is `amqps://host:port/vhost` (vhost `/` as `%2F`); EXTERNAL auth is
         added. `resolve_queue` maps a peer to its inbox queue and may raise LookupError for an
@@ -231,6 +232,7 @@ class AmqpTransport:
         self._reconnect_initial = reconnect_initial_delay
         self._reconnect_max = reconnect_max_delay
         self._declare_inbox = declare_inbox
+        self._consume_inbox = consume_inbox
 
         self._handler: MessageHandler | None = None
         self._started = False
@@ -405,12 +407,6 @@ class AmqpTransport:
         )
         try:
             publish = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            consume = await connection.channel(publisher_confirms=False)
-            await consume.set_qos(prefetch_count=self._prefetch)
-            if self._declare_inbox:
-                queue = await consume.declare_queue(self.inbox_queue, durable=True)
-            else:
-                queue = await consume.get_queue(self.inbox_queue, ensure=True)
             lost = asyncio.Event()
             self._generation += 1
             generation = self._generation
@@ -421,13 +417,10 @@ class AmqpTransport:
 
             connection.close_callbacks.add(on_close)
             publish.close_callbacks.add(on_close)
-            consume.close_callbacks.add(on_close)
-
-            async def on_delivery(incoming: AbstractIncomingMessage) -> None:
-                self._inbox.put_nowait((generation, incoming))
-
-            await queue.consume(on_delivery, no_ack=False)
-            if connection.is_closed or publish.is_closed or consume.is_closed:
+            channels = [publish]
+            if self._consume_inbox:
+                channels.append(await self._consume(connection, generation, on_close))
+            if connection.is_closed or any(channel.is_closed for channel in channels):
                 lost.set()  # it dropped before the callbacks were in place
         except BaseException:
             with contextlib.suppress(Exception):
@@ -440,6 +433,24 @@ class AmqpTransport:
         log.debug(
             "%s connected to %s at %.3f", self.user_id, self._url.with_query(None), loop.time()
         )
+
+    async def _consume(
+        self, connection: AbstractConnection, generation: int, on_close: Callable[..., None]
+    ) -> AbstractChannel:
+        """Open the consuming channel and hand the inbox's deliveries to the pump."""
+        consume = await connection.channel(publisher_confirms=False)
+        await consume.set_qos(prefetch_count=self._prefetch)
+        if self._declare_inbox:
+            queue = await consume.declare_queue(self.inbox_queue, durable=True)
+        else:
+            queue = await consume.get_queue(self.inbox_queue, ensure=True)
+        consume.close_callbacks.add(on_close)
+
+        async def on_delivery(incoming: AbstractIncomingMessage) -> None:
+            self._inbox.put_nowait((generation, incoming))
+
+        await queue.consume(on_delivery, no_ack=False)
+        return consume
 
     async def _close_connection(self) -> None:
         self._connected.clear()

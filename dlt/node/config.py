@@ -22,6 +22,9 @@ class _Section(BaseModel):
 
 class MessagingConfig(_Section):
     broker_url: str = Field(pattern=r"^amqps://", description="amqps://host:port/vhost")
+    declare_inbox: bool = True
+    """False where the broker's operator declares the inbox (a consortium cluster's quorum
+    queue); the node then only checks that it exists."""
 
 
 class RpcConfig(_Section):

@@ -50,10 +50,7 @@ async def enrol(
         node_ca_key, ticket = resumed
         say(f"still waiting for the doorman (ticket {ticket.id})")
     else:
-        node_ca_key = EcdsaP256PrivateKey.generate()
-        csr = csr_to_pem(create_csr(subject=name, key=node_ca_key))
-        ticket = await asyncio.to_thread(client.register, csr, name)
-        _remember(pending, node_ca_key, ticket)
+        node_ca_key, ticket = await asyncio.to_thread(request_registration, directory, name, client)
         say(f"asked the doorman for a certificate (ticket {ticket.id})")
     deadline = time.monotonic() + timeout
     while (chain_pem := await asyncio.to_thread(client.poll_registration, ticket)) is None:
@@ -76,6 +73,28 @@ async def enrol(
     pending.rmdir()
     say(f"registered with the doorman as {name}")
     return certs
+
+
+def request_registration(
+    directory: Path, name: X500Name, client: NetworkMapClient
+) -> tuple[EcdsaP256PrivateKey, RegistrationTicket]:
+    """Generate the node CA key, send its CSR to the doorman and keep key, CSR and ticket in
+    the node directory, so a later start (`enrol`) waits for that very request."""
+    pending = certificates_dir(directory) / PENDING
+    node_ca_key = EcdsaP256PrivateKey.generate()
+    csr = csr_to_pem(create_csr(subject=name, key=node_ca_key))
+    ticket = client.register(csr, name)
+    _remember(pending, node_ca_key, ticket)
+    (pending / "node-ca.csr").write_bytes(csr)
+    return node_ca_key, ticket
+
+
+def pending_ticket(directory: Path) -> str | None:
+    """The doorman ticket a node directory waits on, if its request is still pending."""
+    ticket_file = certificates_dir(directory) / PENDING / "ticket.json"
+    if not ticket_file.exists():
+        return None
+    return str(json.loads(ticket_file.read_text())["id"])
 
 
 def _resume(pending: Path, name: X500Name) -> tuple[EcdsaP256PrivateKey, RegistrationTicket] | None:

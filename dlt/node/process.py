@@ -20,8 +20,9 @@ from dlt.crypto import SecureHash
 from dlt.identity import X500Name
 from dlt.identity.hierarchy import NodeCertificates
 from dlt.ledger import NetworkParameters
-from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name
+from dlt.messaging.amqp import TlsMaterial, inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
+from dlt.messaging.routing import RoutingTransport
 from dlt.node.config import NodeConfig
 from dlt.node.enrolment import enrol
 from dlt.node.metrics import NodeMetrics
@@ -46,6 +47,14 @@ def inbox_of(info: NodeInfo) -> str | None:
     for address in info.addresses:
         if QUEUE_MARK in address:
             return address.split(QUEUE_MARK, 1)[1]
+    return None
+
+
+def broker_of(info: NodeInfo) -> str | None:
+    """The broker a node advertises (its own organisation's, or a shared one)."""
+    for address in info.addresses:
+        if QUEUE_MARK in address:
+            return address.split(QUEUE_MARK, 1)[0]
     return None
 
 
@@ -80,6 +89,13 @@ class NodeProcess:
                 raise LookupError(f"{name} is not on the network map (yet)")
             return found
 
+        def resolve_broker(name: X500Name) -> str:
+            info = current(name)
+            found = broker_of(info) if info is not None else None
+            if found is None:
+                raise LookupError(f"{name} is not on the network map (yet)")
+            return found
+
         def sender_from_user_id(user_id: str) -> X500Name | None:
             """The peer whose certified name the broker logged in as `user_id`."""
             infos = self.node.network_map.nodes if self.node else list(known.values())
@@ -88,13 +104,20 @@ class NodeProcess:
                     return info.name
             return None
 
-        transport = AmqpTransport(
+        def peers() -> list[X500Name]:
+            infos = self.node.network_map.nodes if self.node else list(known.values())
+            return [info.name for info in infos if info.name != config.name]
+
+        transport = RoutingTransport.for_node(
             config.name,
             config.messaging.broker_url,
             queue,
             TlsMaterial.for_node(certs),
             resolve_queue,
+            resolve_broker,
             sender_from_user_id,
+            peers,
+            declare_inbox=config.messaging.declare_inbox,
         )
         node = Node(
             name=config.name,
