@@ -22,6 +22,11 @@ class _Section(BaseModel):
 
 class MessagingConfig(_Section):
     broker_url: str = Field(pattern=r"^amqps://", description="amqps://host:port/vhost")
+    seal: bool = Field(
+        default=True,
+        description="Seal P2P payloads end to end to the recipient (the broker sees envelopes "
+        "only); every node of a network must agree",
+    )
 
 
 class RpcConfig(_Section):

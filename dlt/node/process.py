@@ -16,12 +16,13 @@ import signal
 import time
 from pathlib import Path
 
-from dlt.crypto import SecureHash
+from dlt.crypto import PublicKey, SecureHash
 from dlt.identity import X500Name
 from dlt.identity.hierarchy import NodeCertificates
 from dlt.ledger import NetworkParameters
 from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
+from dlt.messaging.sealing import Sealer
 from dlt.node.config import NodeConfig
 from dlt.node.enrolment import enrol
 from dlt.node.metrics import NodeMetrics
@@ -88,6 +89,14 @@ class NodeProcess:
                     return info.name
             return None
 
+        def identity_key(name: X500Name) -> PublicKey | None:
+            info = current(name)
+            return info.legal_identity.owning_key if info is not None else None
+
+        def dropped(reason: str) -> None:
+            if self.node is not None:
+                self.node.metrics.messages_dropped.labels(reason).inc()
+
         transport = AmqpTransport(
             config.name,
             config.messaging.broker_url,
@@ -95,6 +104,12 @@ class NodeProcess:
             TlsMaterial.for_node(certs),
             resolve_queue,
             sender_from_user_id,
+            sealer=(
+                Sealer(config.name, certs.legal_identity_key, identity_key)
+                if config.messaging.seal
+                else None
+            ),
+            on_drop=dropped,
         )
         node = Node(
             name=config.name,
