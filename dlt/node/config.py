@@ -49,6 +49,9 @@ class NotaryConfig(_Section):
     """For a replica of a cluster: the service identity (name and composite key)."""
     service_module: str = "notary.service"
     """Module whose `install_notary_service(node, validating=...)` makes this node a notary."""
+    behaviour: str | None = None
+    """For attack drills only: a faulty behaviour the service module installs (`notary.byzantine`
+    takes a mode such as `equivocate` or `delay=2`), passed as `behaviour=`."""
 
 
 class NodeConfig(_Section):

@@ -133,9 +133,14 @@ class NodeProcess:
             node.network_map.add_node(info)
         if config.notary is not None:
             module = importlib.import_module(config.notary.service_module)
-            module.install_notary_service(
-                node, validating=config.notary.validating, service=config.notary.service
+            faulty = (
+                {} if config.notary.behaviour is None else {"behaviour": config.notary.behaviour}
             )
+            module.install_notary_service(
+                node, validating=config.notary.validating, service=config.notary.service, **faulty
+            )
+            if faulty:
+                log.warning("%s runs as a FAULTY replica: %s", config.name, config.notary.behaviour)
         await node.start()
         await self._publish(node, certs)
         users = RpcUsers(users=config.rpc.users)
