@@ -75,9 +75,7 @@ class BrokerOperator:
             raw = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError as exc:
             raise BrokerOperatorError(f"cannot read broker process {pid}: {exc}") from exc
-        theirs = dict(
-            item.split("=", 1) for item in raw.decode().split("\0") if "=" in item
-        )
+        theirs = dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_", "ERLANG"))
         }
@@ -152,14 +150,14 @@ class BrokerOperator:
     def counters(self) -> dict[str, int]:
         """`seen <queue>` and `matched <rule>` counts since the last reset."""
         out = self.eval(
-            "lists:flatten([io_lib:format(\"~s ~s ~b~n\", [K, V, N]) "
+            'lists:flatten([io_lib:format("~s ~s ~b~n", [K, V, N]) '
             "|| {{K, V}, N} <- ets:tab2list(dlt_broker_mitm)])."
         )
         text = out.strip().strip('"').encode().decode("unicode_escape")
         found: dict[str, int] = {}
         for line in text.splitlines():
-            kind, key, count = line.rsplit(" ", 2)[0], line.split(" ")[1], line.rsplit(" ", 1)[1]
-            found[f"{kind.split(' ')[0]} {key}"] = int(count)
+            kind, *key, count = line.split(" ")
+            found[f"{kind} {' '.join(key)}"] = int(count)
         return found
 
     def reset(self) -> None:

@@ -27,8 +27,8 @@ from dlt.rpc.client import RpcClient
 ADVERSARY = "producer-1"
 COMPETITOR = "producer-2"
 SIGMA2 = 1
-"""The adversary's cost C(Q) = σ2·Q² + σ1·Q (minor units, Q in kWh), as in the paper; its
-offer is at its marginal cost 2σ2·Q + σ1 for its honest quantity (3 kWh -> 10)."""
+"""The adversary's cost C(Q) = s2*Q^2 + s1*Q (minor units, Q in kWh), as in the paper; its
+offer is at its marginal cost 2*s2*Q + s1 for its honest quantity (3 kWh -> 10)."""
 SIGMA1 = 4
 
 
@@ -55,7 +55,8 @@ BOOK: tuple[OrderSpec, ...] = (
 class OrderOutcome:
     spec: OrderSpec
     status: str = "pending"
-    """`recorded` (in time for gate closure), `late` (completed after it), `failed`."""
+    """`recorded` (in time for gate closure), `late` (completed after it), `failed`, or
+    `stuck` (still waiting when the run ended, then killed)."""
     seconds: float | None = None
     error: str | None = None
 
@@ -110,7 +111,7 @@ def cost(quantity_wh: int) -> Fraction:
 
 
 def paper_distortion(honest_wh: int, pi: float) -> float:
-    """ΔQ^a = Q*(√(1+π) − 1): the extra quantity the paper predicts for a profit gain π."""
+    """ΔQ^a = Q*(sqrt(1 + pi) - 1): the extra quantity the paper predicts for a profit gain pi."""
     return honest_wh * (math.sqrt(1 + pi) - 1)
 
 
@@ -166,6 +167,7 @@ class Market:
         resubmit: bool,
         attack: Callable[[], Awaitable[None]] | None = None,
         before_clearing: Callable[[], Awaitable[None]] | None = None,
+        linger_seconds: float = 40.0,
     ) -> MarketOutcome:
         """Issue energy, place the book (the adversary's own offer first, then `attack()`
         arms the adversary, then everyone else at once), clear at gate closure."""
@@ -196,7 +198,11 @@ class Market:
         if before_clearing is not None:
             await before_clearing()
         report = await self.run("market-operator", "energy.ClearMarket", {"window_start": window})
-        await asyncio.gather(*tasks)  # what was in flight finishes (late) or fails
+        # What was in flight finishes (late) or fails; what never will is stuck, and killed.
+        await asyncio.wait(tasks, timeout=linger_seconds)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         return self._outcome(window, outcomes, report)
 
     async def _place(
@@ -213,13 +219,19 @@ class Market:
             arguments["resubmit_after"] = None
         flow = "energy.PlaceBid" if spec.side == "bid" else "energy.PlaceOffer"
         started = time.monotonic()
-        try:
-            await self.run(spec.party, flow, arguments)
-        except Exception as exc:
-            outcome.status, outcome.error = "failed", str(exc).splitlines()[0][:200]
-        else:
-            outcome.status = "recorded" if time.monotonic() <= deadline else "late"
-        outcome.seconds = round(time.monotonic() - started, 2)
+        async with self.rpc(spec.party) as client:
+            run = await client.start_flow(flow, arguments)
+            try:
+                await run.result()
+            except asyncio.CancelledError:
+                outcome.status, outcome.error = "stuck", "never finished; killed"
+                await client.kill_flow(run.flow_id)
+            except Exception as exc:
+                outcome.status, outcome.error = "failed", str(exc).splitlines()[0][:200]
+            else:
+                outcome.status = "recorded" if time.monotonic() <= deadline else "late"
+            finally:
+                outcome.seconds = round(time.monotonic() - started, 2)
 
     def _outcome(
         self, window: str, orders: list[OrderOutcome], report: dict[str, Any] | None
@@ -240,7 +252,8 @@ class Market:
         for spec in BOOK:
             q = sold.get(spec.party, 0) if spec.side == "offer" else bought.get(spec.party, 0)
             gain = (price or 0) - limits[spec.party]
-            surplus[spec.party] = float(Fraction(q * (gain if spec.side == "offer" else -gain), 1000))
+            signed = gain if spec.side == "offer" else -gain
+            surplus[spec.party] = float(Fraction(q * signed, 1000))
         q_adv = sold.get(ADVERSARY, 0)
         profit = Fraction(q_adv * (price or 0), 1000) - cost(q_adv)
         return MarketOutcome(
