@@ -33,12 +33,13 @@ class BrokerOperatorError(Exception):
 
 @dataclass(frozen=True)
 class Rule:
-    """Drop (delay_ms None) or delay publishes to `queue` (None: any) whose body holds every
-    one of `patterns`."""
+    """Drop (delay_ms None) or delay publishes to `queue` from broker user `sender` (None:
+    any, for either) whose body holds every one of `patterns` (none: by envelope alone)."""
 
     name: str
     queue: str | None
-    patterns: tuple[bytes, ...]
+    patterns: tuple[bytes, ...] = ()
+    sender: str | None = None
     delay_ms: int | None = None
 
 
@@ -48,9 +49,10 @@ def _binary(data: bytes) -> str:
 
 def _rule_term(rule: Rule) -> str:
     queue = "any" if rule.queue is None else _binary(rule.queue.encode())
+    sender = "any" if rule.sender is None else _binary(rule.sender.encode())
     patterns = "[" + ",".join(_binary(p) for p in rule.patterns) + "]"
     action = "drop" if rule.delay_ms is None else f"{{delay,{int(rule.delay_ms)}}}"
-    return f"{{{_binary(rule.name.encode())},{queue},{patterns},{action}}}"
+    return f"{{{_binary(rule.name.encode())},{queue},{sender},{patterns},{action}}}"
 
 
 class BrokerOperator:
@@ -148,12 +150,17 @@ class BrokerOperator:
         self.eval(f"persistent_term:put(dlt_broker_mitm_rules, {terms}), ok.")
 
     def counters(self) -> dict[str, int]:
-        """`seen <queue>` and `matched <rule>` counts since the last reset."""
-        out = self.eval(
-            'lists:flatten([io_lib:format("~s ~s ~b~n", [K, V, N]) '
-            "|| {{K, V}, N} <- ets:tab2list(dlt_broker_mitm)])."
+        """`seen <queue>`, `size <queue> <bytes>` and `matched <rule>` counts since the last
+        reset."""
+        path = self.broker_home / f"mitm-counters-{secrets.token_hex(4)}.txt"
+        self.eval(
+            f'file:write_file("{path}", [io_lib:format("~s ~s ~b~n", [K, V, N]) '
+            "|| {{K, V}, N} <- ets:tab2list(dlt_broker_mitm)]), ok."
         )
-        text = out.strip().strip('"').encode().decode("unicode_escape")
+        try:
+            text = path.read_text()
+        finally:
+            path.unlink(missing_ok=True)
         found: dict[str, int] = {}
         for line in text.splitlines():
             kind, *key, count = line.split(" ")

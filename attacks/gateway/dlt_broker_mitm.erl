@@ -4,7 +4,8 @@
 %% RabbitMQ has terminated TLS: routing key (the recipient's inbox) and the plain body. Rules
 %% (set by attacks/gateway/broker_operator.py in a persistent term) drop a publish, by routing
 %% it to a black-hole queue so the sender still gets its confirm, or delay it, when its
-%% recipient and every byte pattern of the rule match.
+%% recipient, its sender (the broker-validated user id) and every byte pattern of the rule
+%% match. It counts what it saw per recipient and body size, for the report.
 -module(dlt_broker_mitm).
 -behaviour(rabbit_channel_interceptor).
 -export([init/1, description/0, intercept/3, applies_to/0]).
@@ -20,32 +21,36 @@ intercept({'basic.publish', Ticket, <<>>, Key, Mandatory, Immediate} = Method, C
         [] ->
             {Method, Content};
         Rules ->
-            Body = iolist_to_binary(lists:reverse(element(6, Content))),
+            Decoded = rabbit_binary_parser:ensure_content_decoded(Content),
+            UserId = element(13, element(3, Decoded)),
+            Body = iolist_to_binary(lists:reverse(element(6, Decoded))),
             count({seen, Key}),
-            case match(Rules, Key, Body) of
+            count({size, <<Key/binary, " ", (integer_to_binary(byte_size(Body)))/binary>>}),
+            case match(Rules, Key, UserId, Body) of
                 nomatch ->
-                    {Method, Content};
+                    {Method, Decoded};
                 {Name, drop} ->
                     count({matched, Name}),
                     Hole = persistent_term:get(dlt_broker_mitm_hole),
-                    {{'basic.publish', Ticket, <<>>, Hole, Mandatory, Immediate}, Content};
+                    {{'basic.publish', Ticket, <<>>, Hole, Mandatory, Immediate}, Decoded};
                 {Name, {delay, Ms}} ->
                     count({matched, Name}),
                     timer:sleep(Ms),
-                    {Method, Content}
+                    {Method, Decoded}
             end
     end;
 intercept(Method, Content, _) ->
     {Method, Content}.
 
-match([], _, _) ->
+match([], _, _, _) ->
     nomatch;
-match([{Name, Queue, Patterns, Action} | Rest], Key, Body) ->
+match([{Name, Queue, Sender, Patterns, Action} | Rest], Key, UserId, Body) ->
     Wanted = (Queue =:= any orelse Queue =:= Key)
+        andalso (Sender =:= any orelse Sender =:= UserId)
         andalso lists:all(fun(P) -> binary:match(Body, P) =/= nomatch end, Patterns),
     case Wanted of
         true -> {Name, Action};
-        false -> match(Rest, Key, Body)
+        false -> match(Rest, Key, UserId, Body)
     end.
 
 count(Key) ->

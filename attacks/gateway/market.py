@@ -265,6 +265,12 @@ class Market:
             bought_wh=bought,
             surplus=surplus,
             adversary_profit=float(profit),
+            extra={
+                "social_welfare": report.get("social_welfare"),
+                "settlement_errors": [
+                    s["error"] for s in report.get("settlements", ()) if s.get("error")
+                ],
+            },
         )
 
 

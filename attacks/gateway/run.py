@@ -8,6 +8,8 @@ Runs, each one market window (`market.BOOK`):
 - broker operator, content rule, sealing off: it drops Producer 2's offer on its way to the
   market operator, picked by content (an OfferState naming Producer 2);
 - broker operator, same rule, sealing on: the rule can no longer match;
+- broker operator, sealing on, an envelope rule (every message from Producer 2 to the market
+  operator): what sealing leaves it, since it still sees who sends to whom;
 - TCP gateway in front of Notary Service 1, resubmission off: it cuts the notary's connection
   when a request-sized record reaches it and keeps it out until gate closure; orders drawn to
   that notary miss the window;
@@ -27,7 +29,9 @@ from attacks.gateway.market import ADVERSARY, COMPETITOR, Market, MarketOutcome,
 from attacks.gateway.network import broker_port, route_broker, set_sealing
 from attacks.gateway.tcp_gateway import FROM_BROKER, TcpGateway, Trigger
 from deploy.localnet import Localnet
+from dlt.identity import X500Name
 from dlt.messaging.amqp import inbox_queue_name
+from dlt.messaging.broker_identity import broker_user_name
 from dlt.node.certificate_store import load_node_certificates
 
 GATE_SECONDS = 20.0
@@ -41,12 +45,15 @@ class Run:
     adversary: str
     mitigation: str
     outcome: MarketOutcome
+    mitigated: bool
+    """The mitigation against this adversary is on: nothing may be lost."""
     observed: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self, honest: MarketOutcome | None) -> dict[str, Any]:
         row: dict[str, Any] = {
             "adversary": self.adversary,
             "mitigation": self.mitigation,
+            "mitigated": self.mitigated,
             "lost_orders": [f"{s.party} {s.side}" for s in self.outcome.lost],
             **self.outcome.as_json(),
             "observed": self.observed,
@@ -100,7 +107,8 @@ async def run_gateway_attack(home: Path, say: Any = print) -> GatewayResult:
     await market.prepare()
 
     say("honest window")
-    runs.append(Run("none", "-", await market.window(gate_seconds=GATE_SECONDS, resubmit=True)))
+    honest = await market.window(gate_seconds=GATE_SECONDS, resubmit=True)
+    runs.append(Run("none", "-", honest, mitigated=True))
 
     operator = BrokerOperator(home)
     operator.install()
@@ -111,16 +119,27 @@ async def run_gateway_attack(home: Path, say: Any = print) -> GatewayResult:
         (b"energy.OfferState", market.member(COMPETITOR).name.encode()),
     )
 
-    async def arm_operator() -> None:
-        operator.reset()
-        operator.set_rules([rule])
-
-    async def disarm_operator() -> None:
-        operator.set_rules([])
-
-    for sealing in (False, True):
+    envelope = Rule(
+        "producer-2-to-market-operator",
+        mo_inbox,
+        sender=broker_user_name(X500Name.parse(market.member(COMPETITOR).name)),
+    )
+    plans = (
+        (rule, False, "broker operator (content)", "sealing off"),
+        (rule, True, "broker operator (content)", "sealing on"),
+        (envelope, True, "broker operator (envelope)", "sealing on (residual)"),
+    )
+    for chosen, sealing, adversary, mitigation in plans:
         await set_sealing(localnet, sealing)
-        say(f"broker operator drops {COMPETITOR}'s offer by content, sealing {_on(sealing)}")
+
+        async def arm_operator(chosen: Rule = chosen) -> None:
+            operator.reset()
+            operator.set_rules([chosen])
+
+        async def disarm_operator() -> None:
+            operator.set_rules([])
+
+        say(f"{adversary} drops {COMPETITOR}'s offer ({chosen.name}), sealing {_on(sealing)}")
         outcome = await market.window(
             gate_seconds=GATE_SECONDS,
             resubmit=True,
@@ -128,14 +147,21 @@ async def run_gateway_attack(home: Path, say: Any = print) -> GatewayResult:
             before_clearing=disarm_operator,
         )
         counters = operator.counters()
+        sizes = {
+            int(key.rsplit(" ", 1)[1]): count
+            for key, count in counters.items()
+            if key.startswith(f"size {mo_inbox} ")
+        }
         runs.append(
             Run(
-                "broker operator (content)",
-                f"sealing {_on(sealing)}",
+                adversary,
+                mitigation,
                 outcome,
-                {
-                    "matched": counters.get(f"matched {rule.name}", 0),
+                mitigated=chosen is rule and sealing,
+                observed={
+                    "matched": counters.get(f"matched {chosen.name}", 0),
                     "seen_to_market_operator": counters.get(f"seen {mo_inbox}", 0),
+                    "body_sizes_to_market_operator": dict(sorted(sizes.items())),
                 },
             )
         )
@@ -167,7 +193,8 @@ async def run_gateway_attack(home: Path, say: Any = print) -> GatewayResult:
                     "TCP gateway (size, timing)",
                     f"resubmission {_on(resubmit)}",
                     outcome,
-                    {
+                    mitigated=resubmit,
+                    observed={
                         "triggered": gateway.log.triggered,
                         "cut_connections": gateway.log.cut_connections,
                         "refused_connections": gateway.log.refused_connections,
