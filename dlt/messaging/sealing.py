@@ -16,10 +16,10 @@ composes it (RFC 9180 §5.1.3), with the `cryptography` package's primitives:
     sealed   = MAGIC || e_pub || ChaCha20-Poly1305(key, nonce 0, pad(payload), aad = MAGIC || e_pub)
 
 The fresh `e` makes every key single use (hence the constant nonce); the static-static term
-authenticates the sender, so a broker that swaps bodies, user ids or message ids, or forges a
-message in someone's name, produces a seal that does not open (`SealError`). Payloads are
-padded to a multiple of `PAD_QUANTUM` bytes (ISO/IEC 7816-4: 0x80 then zeros), so sizes leak
-only in coarse steps.
+(computed once per peer key and cached) authenticates the sender, so a broker that swaps
+bodies, user ids or message ids, or forges a message in someone's name, produces a seal that
+does not open (`SealError`). Payloads are padded to a multiple of `PAD_QUANTUM` bytes
+(ISO/IEC 7816-4: 0x80 then zeros), so sizes leak only in coarse steps.
 """
 
 from __future__ import annotations
@@ -108,25 +108,34 @@ class Sealer:
         self._private = x25519_private_from_ed25519(our_key)
         self._public = _raw(self._private.public_key())
         self._peer_key = peer_key
-        self._peers: dict[bytes, X25519PublicKey] = {}
+        self._peers: dict[bytes, tuple[X25519PublicKey, bytes, bytes]] = {}
+        """Identity key -> its X25519 form, raw, and our static-static secret with it."""
 
-    def _peer(self, name: X500Name) -> tuple[X25519PublicKey, bytes]:
+    def _peer(self, name: X500Name) -> tuple[X25519PublicKey, bytes, bytes]:
+        """The peer's X25519 key, its raw bytes and X25519(our key, its key), cached: the
+        network map may rotate the key behind a name, so the cache is by key, not name."""
+        key = self._peer_key(name) if name != self.our_name else None
         if name == self.our_name:
-            return self._private.public_key(), self._public
-        key = self._peer_key(name)
-        if not isinstance(key, Ed25519PublicKey):
+            raw = self._public
+        elif not isinstance(key, Ed25519PublicKey):
             raise SealError(f"no Ed25519 identity key is known for {name} to seal with")
-        converted = self._peers.get(key.raw)
-        if converted is None:
-            converted = self._peers[key.raw] = x25519_public_from_ed25519(key)
-        return converted, _raw(converted)
+        else:
+            raw = key.raw
+        found = self._peers.get(raw)
+        if found is None:
+            converted = (
+                self._private.public_key() if key is None else x25519_public_from_ed25519(key)
+            )
+            found = converted, _raw(converted), self._private.exchange(converted)
+            self._peers[raw] = found
+        return found
 
     def seal(self, recipient: X500Name, message_id: str, payload: bytes) -> bytes:
         """`payload` sealed to `recipient`'s identity key, from ours, for this message id."""
-        their_key, their_raw = self._peer(recipient)
+        their_key, their_raw, static = self._peer(recipient)
         ephemeral = X25519PrivateKey.generate()
         ephemeral_raw = _raw(ephemeral.public_key())
-        shared = ephemeral.exchange(their_key) + self._private.exchange(their_key)
+        shared = ephemeral.exchange(their_key) + static
         key = _derive(shared, ephemeral_raw, self._public, their_raw, message_id)
         header = MAGIC + ephemeral_raw
         return header + ChaCha20Poly1305(key).encrypt(_NONCE, _pad(payload), header)
@@ -136,12 +145,12 @@ class Sealer:
         sealed, not from `sender`, not for this id, or altered."""
         if not is_sealed(body) or len(body) < OVERHEAD:
             raise SealError(f"the message from {sender} is not sealed")
-        their_key, their_raw = self._peer(sender)
+        _, their_raw, static = self._peer(sender)
         header = body[: len(MAGIC) + 32]
         ephemeral_raw = header[len(MAGIC) :]
         try:
             ephemeral = X25519PublicKey.from_public_bytes(ephemeral_raw)
-            shared = self._private.exchange(ephemeral) + self._private.exchange(their_key)
+            shared = self._private.exchange(ephemeral) + static
         except ValueError as exc:  # a low-order point gives an all-zero secret
             raise SealError(f"the message from {sender} has an invalid ephemeral key") from exc
         key = _derive(shared, ephemeral_raw, their_raw, self._public, message_id)
