@@ -45,8 +45,9 @@ from networkmap.bootstrap import bootstrap_network
 
 HOME_ENV = "DLT_HOME"
 DEFAULT_HOME = Path("localnet")
-CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks")
-"""A development network also carries the attack-injection flows, to try them from the CLI."""
+CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks", "attacks.flows")
+"""A development network also carries the attack-injection flows, to try them from the CLI
+and for the attack suite (`dlt attack`)."""
 STATE_FILE = "localnet.json"
 RPC_USER = "operator"
 EXPLORER_NODE = "market-operator"

@@ -1,0 +1,10 @@
+"""The attacker's flows: what a dishonest node runs in the attack scenarios.
+
+A node runs them only when its configuration lists "attacks.flows" among its CorDapps (the
+local network does, as it does `cordapp_energy.attacks`). Each flow does what a node holding
+its own keys could do anyway; the point is to show the rest of the network refuses it.
+"""
+
+from attacks.flows import race as race
+
+__all__ = ["race"]
