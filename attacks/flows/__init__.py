@@ -5,6 +5,8 @@ local network does, as it does `cordapp_energy.attacks`). Each flow does what a 
 its own keys could do anyway; the point is to show the rest of the network refuses it.
 """
 
+from attacks.flows import forgery as forgery
 from attacks.flows import race as race
+from attacks.flows import replay as replay
 
-__all__ = ["race"]
+__all__ = ["forgery", "race", "replay"]

@@ -125,3 +125,30 @@ def notarised(info: NotaryInfo, stx_id: Any, signatures: Sequence[TransactionSig
             continue
         valid.add(signature.by)
     return info.identity.owning_key.is_fulfilled_by(valid)
+
+
+ACCEPTED = ""
+"""What `deliver` returns when the victim ended its flow without an error."""
+
+
+async def deliver(
+    flow: FlowLogic[Any], victim: Party, stx: SignedTransaction, wait: float = 20.0
+) -> str:
+    """Hand `stx` to `victim` as the honest payment flow does at finality (the victim runs its
+    ordinary ReceiveFinalityFlow); return the victim's refusal, or ACCEPTED."""
+    from cordapp_energy.flows.payments import PayFlow
+    from dlt.flows.errors import UnexpectedFlowEndError
+    from dlt.flows.library.transactions import SendTransactionFlow
+
+    session = flow.fiber.open_session(PayFlow.model_construct(), victim)
+    try:
+        await flow.sub_flow(SendTransactionFlow(session=session, stx=stx))
+    except FlowException as refused:
+        return str(refused) or type(refused).__name__
+    answer = await flow.receive_any([session], timeout=wait)
+    if answer is None:
+        return f"{victim.name} answered nothing within {wait:g} s"
+    _, value = answer
+    if isinstance(value, UnexpectedFlowEndError):
+        return ACCEPTED
+    return str(value) if isinstance(value, FlowException) else f"sent a {type(value).__name__}"
