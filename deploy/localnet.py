@@ -312,6 +312,29 @@ class Localnet:
         self._save(ports, members)
         return True
 
+    def set_rpc_user(
+        self, node: str, username: str, password: str, permissions: list[str], say: Say
+    ) -> None:
+        """Give `node` an RPC user `username` (for drills: one with fewer permissions),
+        replacing one so named; the node is stopped so the next `up` starts it with the user."""
+        member = self.member(node)
+        path = self.node_dir(member) / "config.json"
+        config = json.loads(path.read_text())
+        users = [u for u in config["rpc"]["users"] if u["username"] != username]
+        users.append(
+            {
+                "username": username,
+                "password_hash": hash_password(password),
+                "permissions": permissions,
+            }
+        )
+        config["rpc"]["users"] = users
+        _write_private(path, config)
+        pid = self._pid(member.slug)
+        if pid is not None and self._alive(member.slug):
+            say(f"Restarting {member.slug} with RPC user {username}")
+            _stop(pid, 20.0)
+
     def _save(self, ports: Ports, members: list[Member]) -> None:
         self.state_file.write_text(
             json.dumps({"ports": asdict(ports), "members": [asdict(m) for m in members]}, indent=2)
