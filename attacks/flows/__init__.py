@@ -6,7 +6,8 @@ its own keys could do anyway; the point is to show the rest of the network refus
 """
 
 from attacks.flows import forgery as forgery
+from attacks.flows import fuzz as fuzz
 from attacks.flows import race as race
 from attacks.flows import replay as replay
 
-__all__ = ["forgery", "race", "replay"]
+__all__ = ["forgery", "fuzz", "race", "replay"]
