@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from attacks.network import AttackNetwork
     from deploy.localnet import Localnet, Shape
     from dlt.cli.progress import Progress
     from dlt.rpc.client import RpcClient
@@ -88,8 +89,11 @@ class AttackContext(Protocol):
     """What a scenario gets from the runner."""
 
     home: Path
+    network: AttackNetwork
+    """The running network and its roles (bank, honest payer, attacker, accomplice), its
+    replicas and RPC to every node (`attacks.network`)."""
     localnet: Localnet
-    """The running local network (`deploy.localnet.Localnet`): members, kill, restart."""
+    """The same network's processes (`deploy.localnet.Localnet`): members, kill, restart."""
     shape: Shape
     options: Options
     rng: random.Random

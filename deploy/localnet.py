@@ -45,8 +45,9 @@ from networkmap.bootstrap import bootstrap_network
 
 HOME_ENV = "DLT_HOME"
 DEFAULT_HOME = Path("localnet")
-CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks")
-"""A development network also carries the attack-injection flows, to try them from the CLI."""
+CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks", "attacks.flows")
+"""A development network also carries the attack-injection flows, to try them from the CLI
+and for the attack suite (`dlt attack`)."""
 STATE_FILE = "localnet.json"
 RPC_USER = "operator"
 EXPLORER_NODE = "market-operator"
@@ -310,6 +311,29 @@ class Localnet:
             say(f"{member.slug} is now {member.byzantine or 'honest'}")
         self._save(ports, members)
         return True
+
+    def set_rpc_user(
+        self, node: str, username: str, password: str, permissions: list[str], say: Say
+    ) -> None:
+        """Give `node` an RPC user `username` (for drills: one with fewer permissions),
+        replacing one so named; the node is stopped so the next `up` starts it with the user."""
+        member = self.member(node)
+        path = self.node_dir(member) / "config.json"
+        config = json.loads(path.read_text())
+        users = [u for u in config["rpc"]["users"] if u["username"] != username]
+        users.append(
+            {
+                "username": username,
+                "password_hash": hash_password(password),
+                "permissions": permissions,
+            }
+        )
+        config["rpc"]["users"] = users
+        _write_private(path, config)
+        pid = self._pid(member.slug)
+        if pid is not None and self._alive(member.slug):
+            say(f"Restarting {member.slug} with RPC user {username}")
+            _stop(pid, 20.0)
 
     def _save(self, ports: Ports, members: list[Member]) -> None:
         self.state_file.write_text(

@@ -34,6 +34,7 @@ COMMAND_GROUPS = (
     "localnet",
     "node",
     "explorer",
+    "attack",
 )
 """Modules of `dlt.cli` that add a command group, in the order `dlt --help` lists them.
 
