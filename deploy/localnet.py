@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,15 @@ from networkmap.bootstrap import bootstrap_network
 
 HOME_ENV = "DLT_HOME"
 DEFAULT_HOME = Path("localnet")
-CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks")
-"""A development network also carries the attack-injection flows, to try them from the CLI."""
+CORDAPPS = ("cordapp_energy", "cordapp_energy.attacks", "attacks.flows")
+"""A development network also carries the attack-injection flows, to try them from the CLI
+and for the attack suite (`dlt attack`)."""
 STATE_FILE = "localnet.json"
 RPC_USER = "operator"
 EXPLORER_NODE = "market-operator"
+CRASH = "crash"
+"""The Byzantine mode that is a process not running, rather than one behaving badly."""
+BYZANTINE_SERVICE = "notary.byzantine"
 """The node whose explorer `up` starts: the one that sees the whole market."""
 
 Say = Callable[[str], None]
@@ -81,6 +85,11 @@ class Shape(BaseModel):
     database_url: str | None = Field(default=None, pattern=r"\{node\}")
     """A SQLAlchemy URL with `{node}` in it, replaced by each node's database name
     (`database_name(member)`); the databases must exist. SQLite files when not given."""
+    byzantine: dict[str, str] | None = None
+    """Faulty notary replicas for attack drills: replica (slug) -> mode (`notary.byzantine`).
+    None leaves an existing network's replicas as they are configured; {} makes all honest."""
+    allow_unsafe: bool = False
+    """Allow more than f faulty replicas in a cluster (to show what f + 1 break)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,8 @@ class Member:
     """For a notary replica: the X.500 name of its notary service..."""
     service_key: str | None = None
     """...and the service's composite key, in the text form configs use."""
+    byzantine: str | None = None
+    """For a notary replica configured faulty: its mode (`notary.byzantine.Behaviour` text)."""
 
     @property
     def x500(self) -> X500Name:
@@ -103,6 +114,11 @@ class Member:
     @property
     def is_notary(self) -> bool:
         return self.role == "notary"
+
+    @property
+    def crashed(self) -> bool:
+        """Configured as a crashed replica: `up` does not start it."""
+        return self.byzantine == CRASH
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,8 @@ class Status:
     pid: int | None
     running: bool
     address: str
+    stopped_on_purpose: bool = False
+    """A replica configured as crashed: not running is what it should be doing."""
 
 
 def _service_names(shape: Shape) -> list[str]:
@@ -256,9 +274,7 @@ class Localnet:
         ]
         for member in members:
             self._write_node_files(member, ports, shape)
-        self.state_file.write_text(
-            json.dumps({"ports": asdict(ports), "members": [asdict(m) for m in members]}, indent=2)
-        )
+        self._save(ports, members)
         write_monitoring_files(self.home, members)
 
     def _notary_config(self, member: Member) -> dict[str, object] | None:
@@ -267,7 +283,65 @@ class Localnet:
         config: dict[str, object] = {"validating": member.validating}
         if member.service is not None:
             config["service"] = {"name": member.service, "owning_key": member.service_key}
+        if member.byzantine is not None and not member.crashed:
+            config["service_module"] = BYZANTINE_SERVICE
+            config["behaviour"] = member.byzantine
         return config
+
+    # -- faulty replicas --------------------------------------------------------------------
+
+    def configure_byzantine(self, faulty: dict[str, str], allow_unsafe: bool, say: Say) -> bool:
+        """Make the replicas `faulty` names (slug -> mode) faulty and every other replica
+        honest; refuse more than f per cluster unless `allow_unsafe`. Stops each replica whose
+        behaviour changed, so the next `up` starts it as configured. Returns whether any did."""
+        ports, members = self._load()
+        wanted = plan_byzantine(members, faulty, allow_unsafe)
+        changed = [m for m in members if m.is_notary and wanted.get(m.slug) != m.byzantine]
+        if not changed:
+            return False
+        members = [replace(m, byzantine=wanted.get(m.slug)) if m.is_notary else m for m in members]
+        by_slug = {m.slug: m for m in members}
+        for old in changed:
+            member = by_slug[old.slug]
+            pid = self._pid(member.slug)
+            if pid is not None and self._alive(member.slug):
+                say(f"Stopping {member.slug} to reconfigure it")
+                _stop(pid, 20.0)
+            path = self.node_dir(member) / "config.json"
+            config = json.loads(path.read_text())
+            config["notary"] = self._notary_config(member)
+            _write_private(path, config)
+            say(f"{member.slug} is now {member.byzantine or 'honest'}")
+        self._save(ports, members)
+        return True
+
+    def set_rpc_user(
+        self, node: str, username: str, password: str, permissions: list[str], say: Say
+    ) -> None:
+        """Give `node` an RPC user `username` (for drills: one with fewer permissions),
+        replacing one so named; the node is stopped so the next `up` starts it with the user."""
+        member = self.member(node)
+        path = self.node_dir(member) / "config.json"
+        config = json.loads(path.read_text())
+        users = [u for u in config["rpc"]["users"] if u["username"] != username]
+        users.append(
+            {
+                "username": username,
+                "password_hash": hash_password(password),
+                "permissions": permissions,
+            }
+        )
+        config["rpc"]["users"] = users
+        _write_private(path, config)
+        pid = self._pid(member.slug)
+        if pid is not None and self._alive(member.slug):
+            say(f"Restarting {member.slug} with RPC user {username}")
+            _stop(pid, 20.0)
+
+    def _save(self, ports: Ports, members: list[Member]) -> None:
+        self.state_file.write_text(
+            json.dumps({"ports": asdict(ports), "members": [asdict(m) for m in members]}, indent=2)
+        )
 
     def _write_node_files(self, member: Member, ports: Ports, shape: Shape) -> None:
         directory = self.node_dir(member)
@@ -310,14 +384,19 @@ class Localnet:
 
     def up(self, shape: Shape, say: Say, timeout: float = 120.0) -> list[Status]:
         ensure_rabbitmq_installed()
+        if shape.byzantine is not None and not self.exists:
+            plan_byzantine_shape(shape)
         self.create(shape, say)
+        if shape.byzantine is not None:
+            self.configure_byzantine(shape.byzantine, shape.allow_unsafe, say)
         ports, members = self._load()
         (self.home / "pids").mkdir(exist_ok=True)
         self._start_broker(ports, members, say, timeout)
         self._start_network_map(ports, say, timeout)
-        for member in members:
+        running = [m for m in members if not m.crashed]
+        for member in running:
             self._start_node(member, say)
-        self._await_nodes(members, say, timeout)
+        self._await_nodes(running, say, timeout)
         self._start_explorer(ports, members, say, timeout)
         return self.status()
 
@@ -432,7 +511,8 @@ class Localnet:
     def _start_node(self, member: Member, say: Say) -> None:
         if self._alive(member.slug):
             return
-        say(f"Starting {member.name} ({member.role})")
+        faulty = f", FAULTY: {member.byzantine}" if member.byzantine else ""
+        say(f"Starting {member.name} ({member.role}{faulty})")
         directory = self.node_dir(member)
         self._spawn(
             member.slug,
@@ -563,10 +643,13 @@ class Localnet:
             rows.append(
                 Status(
                     member.slug,
-                    member.role,
+                    f"{member.role} (faulty: {member.byzantine})"
+                    if member.byzantine
+                    else member.role,
                     self._pid(member.slug),
                     self._alive(member.slug),
                     f"rpc 127.0.0.1:{member.rpc_port}, metrics :{member.metrics_port}",
+                    stopped_on_purpose=member.crashed,
                 )
             )
         return rows
@@ -576,6 +659,80 @@ class Localnet:
         if not path.exists():
             return "(no log yet)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def fault_tolerance(replicas: int) -> int:
+    """f for a cluster of `replicas`: the most faulty replicas n = 3f + 1 tolerates."""
+    return (replicas - 1) // 3
+
+
+def _check_mode(replica: str, mode: str) -> str:
+    """`mode` in its canonical text, or a LocalnetError naming the replica and the modes."""
+    if mode.strip() == CRASH:
+        return CRASH
+    try:
+        from notary.byzantine import Behaviour
+
+        return str(Behaviour.parse(mode))
+    except ValueError as exc:
+        raise LocalnetError(f"--byzantine {replica}={mode}: {exc}") from None
+
+
+def parse_byzantine(text: str) -> dict[str, str]:
+    """`REPLICA=MODE[,REPLICA=MODE]` (a mode may be `delay=SECONDS`); `none` for no faults."""
+    if text.strip().lower() in ("", "none"):
+        return {}
+    faulty: dict[str, str] = {}
+    for item in text.split(","):
+        replica, sep, mode = item.strip().partition("=")
+        if not sep or not replica or not mode:
+            raise LocalnetError(
+                f"--byzantine takes REPLICA=MODE[,REPLICA=MODE], e.g. "
+                f"notary-service-replica-4-zurich-ch=equivocate; got {item.strip()!r}"
+            )
+        if replica in faulty:
+            raise LocalnetError(f"--byzantine names {replica} twice")
+        faulty[replica] = _check_mode(replica, mode)
+    return faulty
+
+
+def plan_byzantine_shape(shape: Shape) -> None:
+    """Refuse, before anything is built, more faulty replicas than any cluster tolerates."""
+    faulty = shape.byzantine or {}
+    if faulty and not shape.allow_unsafe and len(faulty) > fault_tolerance(shape.replicas):
+        raise LocalnetError(
+            f"{len(faulty)} faulty replicas but {shape.replicas} per cluster tolerate "
+            f"{fault_tolerance(shape.replicas)}; use --replicas {3 * len(faulty) + 1} or "
+            "--allow-unsafe to see what that breaks"
+        )
+
+
+def plan_byzantine(
+    members: list[Member], faulty: dict[str, str], allow_unsafe: bool
+) -> dict[str, str]:
+    """Replica slug -> mode for `faulty` (replicas by slug or name), checked: every name a
+    notary replica, at most f per cluster unless `allow_unsafe`."""
+    notaries = [m for m in members if m.is_notary]
+    plan: dict[str, str] = {}
+    for name, mode in faulty.items():
+        wanted = name.strip().lower()
+        found = [m for m in notaries if wanted in (m.slug, m.name.lower())]
+        if not found:
+            known = ", ".join(m.slug for m in notaries)
+            raise LocalnetError(f"--byzantine: no notary replica {name!r}; replicas: {known}")
+        plan[found[0].slug] = _check_mode(name, mode)
+    clusters: dict[str, list[Member]] = {}
+    for member in notaries:
+        clusters.setdefault(member.service or member.name, []).append(member)
+    for service, replicas in clusters.items():
+        bad = [m.slug for m in replicas if m.slug in plan]
+        f = fault_tolerance(len(replicas))
+        if len(bad) > f and not allow_unsafe:
+            raise LocalnetError(
+                f"{len(bad)} faulty replicas in {service} ({', '.join(bad)}) but its "
+                f"{len(replicas)} replicas tolerate {f}; use --allow-unsafe to see what that breaks"
+            )
+    return plan
 
 
 def _answers_https(url: str, root_pem: bytes) -> bool:

@@ -28,9 +28,12 @@ from dlt.flows.library.notary_protocol import (
     sign_refusal,
 )
 from dlt.flows.protocol import SessionMessage, SessionMessageKind
+from dlt.identity import Party
 from dlt.ledger import TransactionSignature
 from dlt.node.node import Node
+from notary.replica import NotaryReplica
 from notary.service import answer_submission
+from notary.service import install_notary_service as install_honest_service
 
 BYZANTINE_EXTENSION = "notary.byzantine"
 
@@ -226,3 +229,20 @@ def install_byzantine_replica(node: Node, behaviour: Behaviour) -> None:
     """Make the notary replica `node` misbehave as `behaviour` says."""
     node.services.extensions[BYZANTINE_EXTENSION] = behaviour
     node.engine.responders.update(byzantine_responders(behaviour))
+
+
+def install_notary_service(
+    node: Node, *, validating: bool = False, service: Party | None = None, behaviour: str
+) -> NotaryReplica:
+    """The service module a faulty replica's node config names (`notary.service_module`):
+    the honest replica (its key, store and clock, which a delaying replica still answers
+    from), with `behaviour` (the `Behaviour.parse` text) in front of it."""
+    replica = install_honest_service(node, validating=validating, service=service)
+    parsed = Behaviour.parse(behaviour)
+    if parsed.mode is Mode.CRASH:
+        raise ValueError(
+            "a crashed replica is a process that is not running: do not start it, "
+            "rather than configure it with mode crash"
+        )
+    install_byzantine_replica(node, parsed)
+    return replica

@@ -65,6 +65,9 @@ class _PlaceOrderFlow(FlowLogic[SignedTransaction]):
     max_quantity_wh: int = Field(gt=0)
     limit_price_per_kwh: int = Field(ge=0)
     energy_type: EnergyType
+    resubmit_after: float | None = Field(default=RESUBMIT_AFTER, gt=0)
+    """Seconds before resubmitting through another notary; None waits for the node's notary
+    deadline and never resubmits (how the gateway attack is measured without the mitigation)."""
 
     @abstractmethod
     async def _enrol(self, installed: InstalledRules) -> None:
@@ -110,9 +113,11 @@ class _PlaceOrderFlow(FlowLogic[SignedTransaction]):
             self.step(f"Notarising the order's receipt with {notary.name}")
             try:
                 return await finalise(
-                    self, self.sign_initial(builder), notary_deadline=RESUBMIT_AFTER
+                    self, self.sign_initial(builder), notary_deadline=self.resubmit_after
                 )
             except NotaryUnavailableError:
+                if self.resubmit_after is None:
+                    raise
                 # Delayed or discarded: the order is not lost, it goes to another notary.
                 tried.append(notary)
                 self.step(f"{notary.name} did not answer; resubmitting through another notary")

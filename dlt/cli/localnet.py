@@ -55,6 +55,18 @@ def register(subparsers: Subparsers) -> None:
         help="SQLAlchemy URL with {node} for each node's database (which must exist); "
         "default: an SQLite file per node",
     )
+    up.add_argument(
+        "--byzantine",
+        metavar="REPLICA=MODE[,REPLICA=MODE]",
+        help="make notary replicas faulty, for attack drills (modes: crash, delay=SECONDS, "
+        "discard, garbage-signatures, false-conflict, forged-refusal, equivocate, inject); "
+        "'none' makes every replica honest again; at most f per cluster",
+    )
+    up.add_argument(
+        "--allow-unsafe",
+        action="store_true",
+        help="allow more than f faulty replicas per cluster (to see what f + 1 break)",
+    )
     up.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for health")
     up.set_defaults(handler=up_command)
     down = group.add_parser("down", help="stop every process the local network started")
@@ -93,6 +105,10 @@ def up_command(args: argparse.Namespace) -> int:
             consumers=args.consumers,
             cordapps=tuple(args.cordapp),
             database_url=args.database_url,
+            byzantine=(
+                None if args.byzantine is None else localnet.parse_byzantine(args.byzantine)
+            ),
+            allow_unsafe=args.allow_unsafe,
         )
         with progress.working(f"Bringing up the local network in {net.home}"):
             rows = net.up(shape, progress.step, timeout=args.timeout)
@@ -128,15 +144,23 @@ def _print_status(rows: list[Any]) -> None:
         table(
             ["component", "role", "pid", "state", "address"],
             [
-                [row.component, row.role, row.pid or "-", _state(row.running), row.address]
+                [
+                    row.component,
+                    row.role,
+                    row.pid or "-",
+                    _state(row.running, row.stopped_on_purpose),
+                    row.address,
+                ]
                 for row in rows
             ],
         )
     )
 
 
-def _state(running: bool) -> str:
-    return "running" if running else "stopped"
+def _state(running: bool, on_purpose: bool = False) -> str:
+    if running:
+        return "running"
+    return "crashed (configured)" if on_purpose else "stopped"
 
 
 def _component(net: Any, name: str) -> str:
@@ -153,7 +177,7 @@ def status_command(args: argparse.Namespace) -> int:
         print(json.dumps([asdict(row) for row in rows], indent=2))
     else:
         _print_status(rows)
-    return EXIT_OK if all(row.running for row in rows) else 1
+    return EXIT_OK if all(row.running or row.stopped_on_purpose for row in rows) else 1
 
 
 def logs_command(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ COMMAND_GROUPS = (
     "node",
     "broker",
     "explorer",
+    "attack",
 )
 """Modules of `dlt.cli` that add a command group, in the order `dlt --help` lists them.
 

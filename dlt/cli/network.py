@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlt.cli.endpoints import add_connection_options, call_node, print_json
+from dlt.cli.endpoints import DEFAULT_HOME, HOME_ENV, add_connection_options, call_node, print_json
 from dlt.cli.main import EXIT_OK, add_group
 from dlt.cli.table import key_values, table
+from dlt.identity import X500Name
 from dlt.rpc.client import NetworkMapInfo, PeerInfo, RpcClient, as_json
 from dlt.rpc.health import notary_health
 
@@ -58,10 +62,34 @@ def peers_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def configured_faults(args: argparse.Namespace) -> dict[X500Name, str]:
+    """Replicas the local network directory configured faulty (`dlt localnet up --byzantine`),
+    by name; empty when the node was reached by --address or the directory records none.
+    What a replica does is its own affair: only the network's builder knows what it set."""
+    if getattr(args, "address", None):
+        return {}
+    home = args.home or Path(os.environ.get(HOME_ENV) or DEFAULT_HOME)
+    try:
+        members = json.loads((home / "localnet.json").read_text())["members"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {
+        X500Name.parse(m["name"]): str(m["byzantine"])
+        for m in members
+        if isinstance(m, dict) and m.get("byzantine")
+    }
+
+
 def notaries_command(args: argparse.Namespace) -> int:
-    """Handler of `dlt network notaries`: each service, and whether each replica answers."""
+    """Handler of `dlt network notaries`: each service, whether each replica answers, and
+    which the local network configured faulty."""
     network_map = _network_map(args)
     services = notary_health(network_map)
+    faults = configured_faults(args)
+
+    def fault(name: str) -> str | None:
+        return faults.get(X500Name.parse(name))
+
     if args.json:
         print_json(
             [
@@ -76,6 +104,7 @@ def notaries_command(args: argparse.Namespace) -> int:
                             "rpc_address": replica.rpc_address,
                             "healthy": replica.healthy,
                             "latency_ms": replica.latency_ms,
+                            "configured_fault": fault(replica.name),
                         }
                         for replica in service.replicas
                     ],
@@ -91,12 +120,17 @@ def notaries_command(args: argparse.Namespace) -> int:
             f"{service.quorum} of {len(service.replicas)}",
             replica.name,
             "up" if replica.healthy else "DOWN",
+            fault(replica.name) or "honest",
         )
         for service in services
         for replica in service.replicas
     ]
     print(
-        table(("service", "validating", "quorum", "replica", "health"), rows, empty="no notaries")
+        table(
+            ("service", "validating", "quorum", "replica", "health", "configured"),
+            rows,
+            empty="no notaries",
+        )
     )
     print(f"network parameters {network_map.parameters_hash} (epoch {network_map.epoch})")
     return EXIT_OK

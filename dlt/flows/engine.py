@@ -194,8 +194,14 @@ class FlowEngine:
         return running
 
     async def _restore(self, record: storage.FlowRecord) -> None:
+        try:
+            cls = flow_class(record.flow_name)
+        except FlowRegistrationError as exc:
+            # Its code is not installed: leave it as it stands, to resume at the first start
+            # with its CorDapp back, rather than refuse to start the whole node.
+            log.error("flow %s is not resumed: %s", record.flow_id, exc)
+            return
         journal = await self.db.read(lambda s: storage.load_journal(s, record.flow_id))
-        cls = flow_class(record.flow_name)
         if record.peer is not None and record.session_id is not None:
             peer = self.services.identity.require_party(X500Name.parse(record.peer))
             state = SessionState(session_id=record.session_id, counterparty=peer, initiator=False)

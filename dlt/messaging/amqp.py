@@ -24,6 +24,10 @@ Delivery is at least once, as the Transport contract says:
 Inbound messages are handed to the handler one at a time, in delivery order, like the in-memory
 transport. A message without a user id, without a message id, or from a user id that maps to
 no known peer is rejected (not requeued) and logged.
+
+With a `Sealer` every payload is sealed end to end to its recipient (`dlt.messaging.sealing`):
+the broker sees envelopes only, and a body that does not open as from its sender (altered,
+forged or unsealed) is rejected, logged and reported to `on_drop("unsealable")`.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from dlt.crypto import PublicKey
 from dlt.identity import X500Name, cert_to_pem
 from dlt.identity.hierarchy import NodeCertificates
 from dlt.messaging.broker_identity import rabbitmq_subject
+from dlt.messaging.sealing import Sealer, SealError
 from dlt.messaging.transport import (
     InboundMessage,
     MessageHandler,
@@ -193,6 +198,8 @@ class AmqpTransport:
         reconnect_max_delay: float = 5.0,
         declare_inbox: bool = True,
         consume_inbox: bool = True,
+        sealer: Sealer | None = None,
+        on_drop: Callable[[str], None] | None = None,
     ) -> None:
         """`broker_url` is `amqps://host:port/vhost` (vhost `/` as `%2F`); EXTERNAL auth is
         added. `resolve_queue` maps a peer to its inbox queue and may raise LookupError for an
@@ -233,6 +240,8 @@ class AmqpTransport:
         self._reconnect_max = reconnect_max_delay
         self._declare_inbox = declare_inbox
         self._consume_inbox = consume_inbox
+        self._sealer = sealer
+        self._on_drop = on_drop
 
         self._handler: MessageHandler | None = None
         self._started = False
@@ -306,8 +315,14 @@ class AmqpTransport:
             queue = self._resolve_queue(message.recipient)
         except Exception as exc:
             raise TransportError(f"no inbox queue is known for {message.recipient}: {exc}") from exc
+        payload = message.payload
+        if self._sealer is not None:
+            try:
+                payload = self._sealer.seal(message.recipient, message.message_id, payload)
+            except SealError as exc:
+                raise TransportError(f"cannot seal message {message.message_id}: {exc}") from exc
         amqp_message = aio_pika.Message(
-            body=message.payload,
+            body=payload,
             message_id=message.message_id,
             user_id=self.user_id,
             delivery_mode=DeliveryMode.PERSISTENT,
@@ -502,10 +517,19 @@ class AmqpTransport:
             if sender is None or not incoming.message_id:
                 await self._reject(generation, incoming, sender)
                 continue
+            payload = incoming.body
+            if self._sealer is not None:
+                try:
+                    payload = self._sealer.open(sender, incoming.message_id, payload)
+                except SealError as exc:
+                    await self._reject(generation, incoming, sender, str(exc))
+                    if self._on_drop is not None:
+                        self._on_drop("unsealable")
+                    continue
             inbound = InboundMessage(
                 sender=sender,
                 message_id=incoming.message_id,
-                payload=incoming.body,
+                payload=payload,
                 _ack=self._acker(generation, incoming),
             )
             handler = self._handler
@@ -532,9 +556,15 @@ class AmqpTransport:
             return None
 
     async def _reject(
-        self, generation: int, incoming: AbstractIncomingMessage, sender: X500Name | None
+        self,
+        generation: int,
+        incoming: AbstractIncomingMessage,
+        sender: X500Name | None,
+        why: str | None = None,
     ) -> None:
-        if sender is None:
+        if why is not None:
+            reason = why
+        elif sender is None:
             reason = (
                 "it has no user id"
                 if not incoming.user_id

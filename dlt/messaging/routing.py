@@ -25,6 +25,7 @@ from yarl import URL
 
 from dlt.identity import X500Name
 from dlt.messaging.amqp import INBOX_PREFIX, AmqpTransport, TlsMaterial
+from dlt.messaging.sealing import Sealer
 from dlt.messaging.transport import (
     InboundMessage,
     MessageHandler,
@@ -111,8 +112,14 @@ class RoutingTransport:
         peers: Callable[[], Iterable[X500Name]],
         *,
         declare_inbox: bool = True,
+        sealer: Sealer | None = None,
+        on_drop: Callable[[str], None] | None = None,
     ) -> RoutingTransport:
-        """A node's transport: its inbox on `broker_url`, peers wherever they advertise."""
+        """A node's transport: its inbox on `broker_url`, peers wherever they advertise.
+
+        With a `sealer`, payloads are sealed once where they enter the network (the home inbox
+        of a local peer, or our outbox for a remote one) and opened only in our own inbox; the
+        forwarders carry sealed bodies as they are, so no broker on the way can read them."""
         home = AmqpTransport(
             our_name,
             broker_url,
@@ -121,10 +128,12 @@ class RoutingTransport:
             resolve_queue,
             sender_from_user_id,
             declare_inbox=declare_inbox,
+            sealer=sealer,
+            on_drop=on_drop,
         )
 
         def connect(
-            url: str, queue: str, resolve: QueueResolver, *, consume: bool
+            url: str, queue: str, resolve: QueueResolver, *, consume: bool, seal: bool = False
         ) -> AmqpTransport:
             return AmqpTransport(
                 our_name,
@@ -136,6 +145,7 @@ class RoutingTransport:
                 consume_inbox=consume,
                 prefetch=FORWARDER_PREFETCH,
                 connect_timeout=10.0,
+                sealer=sealer if seal else None,
             )
 
         return cls(home, broker_url, resolve_broker, resolve_queue, peers, connect)
@@ -200,7 +210,7 @@ class RoutingTransport:
         async with self._locks.setdefault("outbox", asyncio.Lock()):
             if self._outbox is None:
                 outbox = self._connect(
-                    self.home_url, self.home.inbox_queue, self._outbox_of, consume=False
+                    self.home_url, self.home.inbox_queue, self._outbox_of, consume=False, seal=True
                 )
                 await outbox.start(_refuse_inbound)
                 self._outbox = outbox

@@ -25,6 +25,11 @@ class MessagingConfig(_Section):
     declare_inbox: bool = True
     """False where the broker's operator declares the inbox (a consortium cluster's quorum
     queue); the node then only checks that it exists."""
+    seal: bool = Field(
+        default=True,
+        description="Seal P2P payloads end to end to the recipient (the broker sees envelopes "
+        "only); every node of a network must agree",
+    )
 
 
 class RpcConfig(_Section):
@@ -47,6 +52,9 @@ class NotaryConfig(_Section):
     """For a replica of a cluster: the service identity (name and composite key)."""
     service_module: str = "notary.service"
     """Module whose `install_notary_service(node, validating=...)` makes this node a notary."""
+    behaviour: str | None = None
+    """For attack drills only: a faulty behaviour the service module installs (`notary.byzantine`
+    takes a mode such as `equivocate` or `delay=2`), passed as `behaviour=`."""
 
 
 class NodeConfig(_Section):

@@ -16,13 +16,14 @@ import signal
 import time
 from pathlib import Path
 
-from dlt.crypto import SecureHash
+from dlt.crypto import PublicKey, SecureHash
 from dlt.identity import X500Name
 from dlt.identity.hierarchy import NodeCertificates
 from dlt.ledger import NetworkParameters
 from dlt.messaging.amqp import TlsMaterial, inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
 from dlt.messaging.routing import RoutingTransport
+from dlt.messaging.sealing import Sealer
 from dlt.node.config import NodeConfig
 from dlt.node.enrolment import enrol
 from dlt.node.metrics import NodeMetrics
@@ -108,6 +109,14 @@ class NodeProcess:
             infos = self.node.network_map.nodes if self.node else list(known.values())
             return [info.name for info in infos if info.name != config.name]
 
+        def identity_key(name: X500Name) -> PublicKey | None:
+            info = current(name)
+            return info.legal_identity.owning_key if info is not None else None
+
+        def dropped(reason: str) -> None:
+            if self.node is not None:
+                self.node.metrics.messages_dropped.labels(reason).inc()
+
         transport = RoutingTransport.for_node(
             config.name,
             config.messaging.broker_url,
@@ -118,6 +127,12 @@ class NodeProcess:
             sender_from_user_id,
             peers,
             declare_inbox=config.messaging.declare_inbox,
+            sealer=(
+                Sealer(config.name, certs.legal_identity_key, identity_key)
+                if config.messaging.seal
+                else None
+            ),
+            on_drop=dropped,
         )
         node = Node(
             name=config.name,
@@ -141,9 +156,14 @@ class NodeProcess:
             node.network_map.add_node(info)
         if config.notary is not None:
             module = importlib.import_module(config.notary.service_module)
-            module.install_notary_service(
-                node, validating=config.notary.validating, service=config.notary.service
+            faulty = (
+                {} if config.notary.behaviour is None else {"behaviour": config.notary.behaviour}
             )
+            module.install_notary_service(
+                node, validating=config.notary.validating, service=config.notary.service, **faulty
+            )
+            if faulty:
+                log.warning("%s runs as a FAULTY replica: %s", config.name, config.notary.behaviour)
         await node.start()
         await self._publish(node, certs)
         users = RpcUsers(users=config.rpc.users)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from dlt.flows import CounterpartyFlowError, FlowKilledError, FlowTimeoutError
+from dlt.flows import CounterpartyFlowError, FlowKilledError, FlowTimeoutError, registry
 from dlt.flows.storage import FlowStatus
 from dlt.messaging.in_memory import Fault
 from fixtures.crashes import run_through_crash
@@ -247,3 +247,24 @@ async def test_many_flows_run_concurrently(network):
     results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 60)
 
     assert results == [[0]] * 200
+
+
+async def test_a_node_whose_unfinished_flow_is_not_installed_starts_and_keeps_the_flow(
+    network, monkeypatch
+):
+    """A CorDapp missing while one of its flows is unfinished (a replica that was faulty for a
+    drill and is honest again) must not keep the node from starting, nor lose the flow."""
+    alice, bob = await two_nodes(network)
+    stranded = await alice.start_flow(SleeperFlow(seconds=0.5))
+    await asyncio.sleep(0.05)
+    await alice.stop()
+    monkeypatch.delitem(registry._by_name, "test.Sleeper")
+
+    await alice.start()
+
+    assert await alice.run(PingFlow(peer=bob.name, count=1)) == [0]
+    record = await alice.node.engine.flow_status(stranded.flow_id)
+    assert record.status is FlowStatus.RUNNABLE
+    monkeypatch.undo()
+    await alice.restart()
+    assert await alice.result_of(stranded.flow_id) == "awake"

@@ -36,7 +36,9 @@ class Brokers:
         self.down: set[str] = set()
         self.connections: list[Fake] = []
 
-    def connect(self, url: str, queue: str, resolve: Callable, *, consume: bool = True) -> Fake:
+    def connect(
+        self, url: str, queue: str, resolve: Callable, *, consume: bool = True, seal: bool = False
+    ) -> Fake:
         fake = Fake(self, url, queue, resolve, consume)
         self.connections.append(fake)
         return fake

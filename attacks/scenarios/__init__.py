@@ -1,0 +1,1 @@
+"""One module per attack scenario, each exposing `SCENARIO` (see `attacks.scenario`)."""
