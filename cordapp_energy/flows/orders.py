@@ -39,6 +39,8 @@ RECEIPT_TOLERANCE = timedelta(seconds=60)
 RESUBMIT_AFTER = 5.0
 """Seconds an order's notary may take before the order goes to another notary instead: a
 notary that delays or discards orders then costs a bid seconds, not the client's deadline."""
+RESUBMIT_CEILING = 60.0
+"""The longest an order waits on one notary once every notary has been tried."""
 
 
 def _owned_total(
@@ -100,7 +102,14 @@ class _PlaceOrderFlow(FlowLogic[SignedTransaction]):
             market_operator=rules.market_operator,
         )
         tried: list[Party] = []
+        deadline = self.resubmit_after
         while True:
+            if deadline is not None and len(tried) >= len(
+                self.services.network_map.notary_identities
+            ):
+                # Every notary was tried once: go round again, waiting longer each round, so
+                # a market with one notary (or all of them slow) still places the order.
+                tried, deadline = [], min(deadline * 2, RESUBMIT_CEILING)
             notary = choose_notary(self, exclude=tried)
             builder = TransactionBuilder(notary=notary)
             builder.add_output_state(order)
@@ -112,9 +121,7 @@ class _PlaceOrderFlow(FlowLogic[SignedTransaction]):
             builder.set_time_window(TimeWindow.with_tolerance(self.now(), RECEIPT_TOLERANCE))
             self.step(f"Notarising the order's receipt with {notary.name}")
             try:
-                return await finalise(
-                    self, self.sign_initial(builder), notary_deadline=self.resubmit_after
-                )
+                return await finalise(self, self.sign_initial(builder), notary_deadline=deadline)
             except NotaryUnavailableError:
                 if self.resubmit_after is None:
                     raise

@@ -52,6 +52,13 @@ MAX_EARLY_MESSAGES = 10_000
 MAX_EARLY_MESSAGES_PER_SENDER = 1_000
 """So one peer flooding messages for sessions that do not exist cannot crowd out the rest."""
 
+EARLY_MESSAGE_TTL = 60.0
+"""Seconds a message waits for its session to open. One whose session's INIT was lost (the
+END a client sends to a notary that never heard its request) would otherwise stay held and
+unacknowledged for good, filling its sender's share until every early message of it is
+refused. Over one sender's FIFO queue an INIT precedes its session's later messages, so a
+minute is far beyond any reordering."""
+
 
 class NodeCrashedError(BaseException):
     """Raised by a crash hook to stop a node at an exact point; flows cannot catch it."""
@@ -118,6 +125,7 @@ class FlowEngine:
         peer's early messages never reach a session with another."""
         self._early_count = 0
         self._early_by_sender: Counter[X500Name] = Counter()
+        self._acks: set[asyncio.Task[None]] = set()
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -474,9 +482,31 @@ class FlowEngine:
         ):
             log.warning("too many early messages; dropping %s for redelivery", message.message_id)
             return
-        self._early[(flow_id, message.session_id)].append((message, inbound))
+        key = (flow_id, message.session_id)
+        self._early[key].append((message, inbound))
         self._early_count += 1
         self._early_by_sender[sender] += 1
+        asyncio.get_running_loop().call_later(
+            EARLY_MESSAGE_TTL, self._expire_early, key, message, inbound
+        )
+
+    def _expire_early(
+        self, key: tuple[str, str], message: SessionMessage, inbound: InboundMessage
+    ) -> None:
+        """Acknowledge and drop an early message whose session never opened in time."""
+        held = self._early.get(key)
+        if held is None or not any(entry[1] is inbound for entry in held):
+            return
+        held[:] = [entry for entry in held if entry[1] is not inbound]
+        if not held:
+            del self._early[key]
+        self._early_count -= 1
+        self._uncount_early(inbound.sender)
+        log.info("dropping %s: its session never opened here", message.message_id)
+        self.metrics.messages_dropped.labels("orphaned").inc()
+        task = asyncio.get_running_loop().create_task(inbound.ack())
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
 
     def _forget_early(self, flow_id: str) -> list[InboundMessage]:
         """Messages held for sessions a finished flow never opened: nothing will read them."""

@@ -3,6 +3,7 @@ resubmitted through another notary when theirs delays or discards them."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,7 @@ from cordapp_energy.flows import (
 )
 from cordapp_energy.simulator.market import balance, holdings, open_market
 from cordapp_energy.states import BidState, EnergyState, EnergyType
+from dlt.flows import engine
 from dlt.flows.library import ChangeNotaryFlow, NotaryClientSettings
 from dlt.ledger import StateRef
 from dlt.messaging.in_memory import Fault
@@ -130,3 +132,34 @@ async def test_an_auction_across_notaries_settles_and_conserves_energy_and_money
     nodes = [producer, a, b]
     assert sum([await holdings(n, EnergyState, "quantity_wh") for n in nodes]) == 3_000
     assert sum([await balance(n) for n in nodes]) == 100_000
+
+
+async def test_a_bid_whose_only_notary_is_silent_for_a_while_is_placed_when_it_answers(
+    tmp_path, monkeypatch
+):
+    # The notary holds the ENDs of the sessions whose requests it never saw until they expire.
+    monkeypatch.setattr(engine, "EARLY_MESSAGE_TTL", 0.5)
+    market = await open_market(
+        tmp_path, ["Producer A"], ["Consumer A"], opening_balance=1_000, notary_client=FAST
+    )
+    try:
+        consumer, notary = market.consumers[0], market.notaries[0]
+        market.network.add_fault(Fault(matches=lambda s, m: m.recipient == notary.name, drop=True))
+        handle = await consumer.start_flow(bid())
+        for _ in range(400):
+            if sum("resubmitting" in step for step in handle.progress) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sum("resubmitting" in step for step in handle.progress) >= 2
+        market.network.messaging.clear_faults()
+
+        receipt = await handle.result()
+
+        assert receipt.tx.notary == notary.party
+        await market.network.settle()
+        page = await market.operator.services.vault.query(
+            VaultQueryCriteria(state_types=(BidState,))
+        )
+        assert len(page.states) == 1
+    finally:
+        await market.stop()
