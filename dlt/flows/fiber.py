@@ -71,6 +71,9 @@ class SessionState:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     watchers: set[asyncio.Event] = field(default_factory=set)
     """Events of receives waiting on this and other sessions at once."""
+    quiet: bool = False
+    """Never told that this side ended or failed: the counterparty expects nothing more after
+    its answer (a notary replica), so the END or ERROR would only cost a message."""
     received: dict[int, tuple[SessionMessage, InboundMessage]] = field(default_factory=dict)
     """Messages received but not yet journaled: acknowledged after the commit that journals
     them, or put back in the inbox if the fiber starts again first."""
@@ -140,6 +143,10 @@ class Fiber:
         self.finishing = False
         """Set once the flow has returned or failed: it will receive nothing more."""
         self.flow = build_flow(self)
+        self.checkpointed = type(self.flow).checkpointed
+        self._acknowledged: list[InboundMessage] = []
+        """Identities of the deliveries an uncheckpointed fiber acknowledged on receipt; it
+        keeps what it received, since starting again means receiving everything again."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -179,7 +186,10 @@ class Fiber:
         """Write pending journal entries, `entry` and `effect` in one database transaction.
 
         With `journal_result`, the effect's result is encoded and journaled as one more entry
-        of that kind in the same transaction, and its encoding is returned."""
+        of that kind in the same transaction, and its encoding is returned. An uncheckpointed
+        fiber writes no journal: it runs the effect alone, if there is one."""
+        if not self.checkpointed:
+            return await self._commit_unjournaled(effect, journal_result)
         entries = [*self._pending, *([entry] if entry is not None else [])]
         first = entries[0].seq if entries else self._next_seq()
         last = first + len(entries) + (1 if journal_result else 0)
@@ -208,6 +218,15 @@ class Fiber:
             hook(self.flow_id, steps, "after")
         await self._acknowledge_received()
         return result
+
+    async def _commit_unjournaled(
+        self, effect: Callable[[Session], Any] | None, journal_result: str | None
+    ) -> Any:
+        self._pending.clear()
+        if effect is None:
+            return None
+        result = await self.host.db.write(effect)
+        return encode(result) if journal_result is not None else result
 
     async def _acknowledge_received(self) -> None:
         """Acknowledge what the last commit journaled: acknowledgement follows the commit."""
@@ -252,7 +271,7 @@ class Fiber:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def open_session(self, flow: FlowLogic[Any], party: Party) -> FlowSession:
+    def open_session(self, flow: FlowLogic[Any], party: Party, quiet: bool = False) -> FlowSession:
         from dlt.flows.api import FlowSession
 
         self._session_counter += 1
@@ -265,6 +284,7 @@ class Fiber:
                 initiator=True,
                 protocol=type(flow).flow_name,
                 protocol_version=type(flow).protocol_version,
+                quiet=quiet,
             )
             self.sessions[session_id] = state
             for dropped in self.host.deliver_early(self.flow_id, state):
@@ -368,7 +388,26 @@ class Fiber:
         self._pending.append(storage.JournalEntry(seq, kind, encode(record)))
         state.received[message.seq] = (message, inbound)
         state.recv_seq += 1
+        if not self.checkpointed and not self._was_acknowledged(inbound):
+            # Nothing will journal it: a crash loses the flow, and its initiator asks again.
+            self._acknowledged.append(inbound)
+            await inbound.ack()
         return record
+
+    def _was_acknowledged(self, inbound: InboundMessage) -> bool:
+        return any(done is inbound for done in self._acknowledged)
+
+    def unacknowledged(self) -> list[InboundMessage]:
+        """Received deliveries not yet acknowledged, for an uncheckpointed fiber's end."""
+        held = [
+            inbound
+            for state in self.sessions.values()
+            for _, inbound in state.received.values()
+            if not self._was_acknowledged(inbound)
+        ]
+        for state in self.sessions.values():
+            state.received.clear()
+        return held
 
     async def receive_any(
         self, states: list[SessionState], timeout: float | None

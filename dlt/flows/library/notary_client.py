@@ -136,7 +136,9 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
         missed: set[Party] = set()
 
         async def contact(replica: Party) -> None:
-            session = self.initiate_flow(replica)
+            # Quiet: a replica answers once and has finished; telling it this flow ended
+            # would be one more message per replica for nothing.
+            session = self.initiate_flow(replica, quiet=True)
             await session.send(submission)
             open_sessions.append(session)
             replica_of[session.session_id] = replica
