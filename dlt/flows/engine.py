@@ -306,6 +306,7 @@ class FlowEngine:
         fiber = running.fiber
         leftovers = fiber.unconsumed()
         if not fiber.checkpointed:
+            await fiber.commit(None)  # writes nothing; the crash hook sees the flow's end
             self._remember_finished(fiber.flow_id)
             for message in [*fiber.unacknowledged(), *leftovers]:
                 await message.ack()

@@ -154,6 +154,7 @@ class Fiber:
         """Prepare to run the flow again from its first step, replaying the journal."""
         self.finishing = False
         self._position = 0
+        self._unjournaled = 0
         self._pending.clear()
         self._session_counter = 0
         for state in self.sessions.values():
@@ -162,7 +163,11 @@ class Fiber:
         self.flow = self._build_flow(self)
 
     def _next_seq(self) -> int:
-        return len(self._journal) + len(self._pending)
+        return len(self._journal) + len(self._pending) + self._unjournaled
+
+    _unjournaled = 0
+    """Steps an uncheckpointed fiber has passed without writing them, so its crash points
+    are numbered as a checkpointed one's would be."""
 
     def _replayed(self, kind: str) -> bytes | None:
         if self._position >= len(self._journal):
@@ -189,7 +194,7 @@ class Fiber:
         of that kind in the same transaction, and its encoding is returned. An uncheckpointed
         fiber writes no journal: it runs the effect alone, if there is one."""
         if not self.checkpointed:
-            return await self._commit_unjournaled(effect, journal_result)
+            return await self._commit_unjournaled(entry, effect, journal_result)
         entries = [*self._pending, *([entry] if entry is not None else [])]
         first = entries[0].seq if entries else self._next_seq()
         last = first + len(entries) + (1 if journal_result else 0)
@@ -220,13 +225,29 @@ class Fiber:
         return result
 
     async def _commit_unjournaled(
-        self, effect: Callable[[Session], Any] | None, journal_result: str | None
+        self,
+        entry: storage.JournalEntry | None,
+        effect: Callable[[Session], Any] | None,
+        journal_result: str | None,
     ) -> Any:
+        """What `commit` does without the journal: the effect alone, with the crash hook
+        called at the same points, so crash tests reach an uncheckpointed flow too."""
+        first = self._next_seq() - len(self._pending)
+        written = len(self._pending) + (1 if entry is not None else 0)
+        steps = range(first, first + max(written + (1 if journal_result else 0), 1))
+        hook = self.host.crash_hook
+        if hook is not None:
+            hook(self.flow_id, steps, "before")
+        result = None
+        if effect is not None:
+            result = await self.host.db.write(effect)
+            if journal_result is not None:
+                result = encode(result)
         self._pending.clear()
-        if effect is None:
-            return None
-        result = await self.host.db.write(effect)
-        return encode(result) if journal_result is not None else result
+        self._unjournaled += steps.stop - first if written or journal_result else 0
+        if hook is not None:
+            hook(self.flow_id, steps, "after")
+        return result
 
     async def _acknowledge_received(self) -> None:
         """Acknowledge what the last commit journaled: acknowledgement follows the commit."""
