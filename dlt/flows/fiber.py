@@ -77,6 +77,8 @@ class SessionState:
     received: dict[int, tuple[SessionMessage, InboundMessage]] = field(default_factory=dict)
     """Messages received but not yet journaled: acknowledged after the commit that journals
     them, or put back in the inbox if the fiber starts again first."""
+    copies: list[InboundMessage] = field(default_factory=list)
+    """Further deliveries of messages in `received`, acknowledged after the same commit."""
 
     def reset(self) -> None:
         """Back to the start, for a replay; messages already delivered stay in the inbox,
@@ -95,9 +97,9 @@ class SessionState:
 
         The engine calls this only for messages the session's counterparty sent."""
         if message.seq in self.received:
-            # Redelivered before its receive was committed: the copy's acknowledgement is
-            # the one that will count after the commit.
-            self.received[message.seq] = (message, inbound)
+            # A copy (a replayed send, a redelivery) of a message whose receive is not yet
+            # committed: acknowledged with it, after the commit, never before.
+            self.copies.append(inbound)
             return True
         if message.seq < self.recv_seq or message.seq in self.inbox:
             return False
@@ -252,10 +254,11 @@ class Fiber:
     async def _acknowledge_received(self) -> None:
         """Acknowledge what the last commit journaled: acknowledgement follows the commit."""
         for state in self.sessions.values():
-            if state.received:
-                received = list(state.received.values())
+            if state.received or state.copies:
+                done = [inbound for _, inbound in state.received.values()] + state.copies
                 state.received.clear()
-                await _ack_all([inbound for _, inbound in received])
+                state.copies = []
+                await _ack_all(done)
 
     # -- deterministic inputs -------------------------------------------------------------
 
@@ -423,11 +426,12 @@ class Fiber:
         held = [
             inbound
             for state in self.sessions.values()
-            for _, inbound in state.received.values()
+            for inbound in [*(pair[1] for pair in state.received.values()), *state.copies]
             if not self._was_acknowledged(inbound)
         ]
         for state in self.sessions.values():
             state.received.clear()
+            state.copies = []
         return held
 
     async def receive_any(
