@@ -59,7 +59,12 @@ async def answer_submission(
 
 @responder(NotaryClientFlow)
 class NotaryServiceFlow(FlowLogic[None]):
-    """Check a notarisation request and answer with signatures or a signed refusal."""
+    """Check a notarisation request and answer with signatures or a signed refusal.
+
+    Uncheckpointed: the uniqueness commit is its only durable effect and answers the same
+    request the same way again, and the client asks again when a replica stays silent."""
+
+    checkpointed = False
 
     session: FlowSession
 

@@ -44,6 +44,12 @@ def dumps(value: Value) -> bytes:
     return cbor2.dumps(value, canonical=True)
 
 
+def dumps_lowered(value: Value) -> bytes:
+    """Encode a value the typed layer has already lowered and checked (`to_value` admits
+    only the value model, within MAX_DEPTH), without walking it a second time."""
+    return cbor2.dumps(value, canonical=True)
+
+
 def _refuse_tag(_decoder: object, tag: cbor2.CBORTag) -> object:
     raise DecodingError(f"CBOR tag {tag.tag} is not allowed")
 
@@ -75,10 +81,11 @@ def loads(data: bytes, *, check_canonical: bool = True) -> Value:
     return value
 
 
-def require_canonical(value: object, data: bytes) -> None:
-    """Refuse `data` unless it is exactly the canonical encoding of `value`."""
+def require_canonical(value: object, data: bytes, *, lowered: bool = False) -> None:
+    """Refuse `data` unless it is exactly the canonical encoding of `value` (`lowered`: the
+    value comes from the typed layer, already checked)."""
     try:
-        canonical = dumps(value)  # type: ignore[arg-type]
+        canonical = dumps_lowered(value) if lowered else dumps(value)  # type: ignore[arg-type]
     except EncodingError as exc:
         raise DecodingError(str(exc)) from exc
     if canonical != data:

@@ -101,23 +101,29 @@ def _codec_for(cls: type) -> _Codec | None:
     return _by_class.get(cls)
 
 
-def to_value(obj: Any) -> canonical.Value:
-    """Lower an object to the canonical value model."""
+def to_value(obj: Any, depth: int = 0) -> canonical.Value:
+    """Lower an object to the canonical value model, which `canonical.dumps_lowered` may
+    then encode without checking it again."""
+    if depth > canonical.MAX_DEPTH:
+        raise EncodingError(f"value nests deeper than {canonical.MAX_DEPTH} levels")
     if obj is None or isinstance(obj, bool | str | bytes):
         return obj
     if isinstance(obj, enum.Enum):
-        return to_value(obj.value)
+        return to_value(obj.value, depth)
     if isinstance(obj, int):
         return int(obj)
     if isinstance(obj, float):
         raise EncodingError("floats are not allowed in ledger data; use integer units")
+    depth += 1
     if isinstance(obj, datetime):
+        if depth > canonical.MAX_DEPTH:
+            raise EncodingError(f"value nests deeper than {canonical.MAX_DEPTH} levels")
         return {TYPE_KEY: "instant", "us": _micros(obj)}
     if isinstance(obj, list | tuple):
-        return [to_value(item) for item in obj]
+        return [to_value(item, depth) for item in obj]
     if isinstance(obj, frozenset | set):
-        items = [to_value(item) for item in obj]
-        return sorted(items, key=canonical.dumps)
+        items = [to_value(item, depth) for item in obj]
+        return sorted(items, key=canonical.dumps_lowered)
     if isinstance(obj, dict):
         out: dict[str, Any] = {}
         for key, item in obj.items():
@@ -125,7 +131,7 @@ def to_value(obj: Any) -> canonical.Value:
                 raise EncodingError(f"map keys must be strings, got {type(key).__name__}")
             if key == TYPE_KEY:
                 raise EncodingError(f"{TYPE_KEY!r} is reserved and cannot be a map key")
-            out[key] = to_value(item)
+            out[key] = to_value(item, depth)
         return out
     codec = _codec_for(type(obj))
     if codec is None:
@@ -133,7 +139,7 @@ def to_value(obj: Any) -> canonical.Value:
             f"{type(obj).__qualname__} is not a registered ledger type; "
             "decorate it with @serializable(name)"
         )
-    fields = {key: to_value(item) for key, item in codec.to_fields(obj).items()}
+    fields = {key: to_value(item, depth) for key, item in codec.to_fields(obj).items()}
     if set(fields) != codec.fields:
         raise EncodingError(
             f"{codec.name} encodes fields {sorted(fields)}, not {sorted(codec.fields)}"
@@ -173,7 +179,7 @@ def from_value(value: canonical.Value) -> Any:
 
 def encode(obj: Any) -> bytes:
     """The deterministic bytes of `obj`: what is hashed, signed and sent."""
-    return canonical.dumps(to_value(obj))
+    return canonical.dumps_lowered(to_value(obj))
 
 
 def decode(data: bytes, expected: type[T] | None = None) -> T:
@@ -191,7 +197,7 @@ def decode(data: bytes, expected: type[T] | None = None) -> T:
     if obj is None:
         obj = from_value(canonical.loads(data, check_canonical=False))
         try:
-            canonical.require_canonical(to_value(obj), data)
+            canonical.require_canonical(to_value(obj), data, lowered=True)
         except EncodingError as exc:
             raise DecodingError(str(exc)) from exc
         _decoded.put(data, obj)

@@ -76,6 +76,10 @@ class FlowLogic(BaseModel, Generic[T]):
     startable_by_rpc: ClassVar[bool] = False
     timeout_seconds: ClassVar[float | None] = None
     """Fail the whole flow with FlowTimeoutError if it runs longer than this."""
+    checkpointed: ClassVar[bool] = True
+    """False for a responder whose only durable effect is its own (a notary's uniqueness
+    commit) and whose initiator asks again when it hears nothing: it then runs without a
+    flow row or journal, and a crash simply loses it."""
 
     _fiber: Fiber | None = PrivateAttr(default=None)
 
@@ -107,14 +111,17 @@ class FlowLogic(BaseModel, Generic[T]):
 
     # -- the suspending API ---------------------------------------------------------------
 
-    def initiate_flow(self, party: Party) -> FlowSession:
-        """Open a session to `party`, whose node runs the responder registered for this flow."""
+    def initiate_flow(self, party: Party, *, quiet: bool = False) -> FlowSession:
+        """Open a session to `party`, whose node runs the responder registered for this flow.
+
+        A `quiet` session is not told when this flow ends or fails: for a responder that
+        answers once and expects nothing more."""
         if not type(self).initiating:
             raise TypeError(
                 f"{type(self).__name__} cannot open sessions: register it with "
                 "@flow(name, initiating=True)"
             )
-        return self.fiber.open_session(self, party)
+        return self.fiber.open_session(self, party, quiet)
 
     async def sub_flow(self, flow: FlowLogic[R]) -> R:
         """Run another flow as part of this one, sharing its journal and identity."""

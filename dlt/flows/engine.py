@@ -14,7 +14,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,7 @@ from dlt.flows.hospital import Hospital, Treatment
 from dlt.flows.protocol import SessionMessage, SessionMessageKind
 from dlt.flows.registry import flow_class, responder_for
 from dlt.flows.storage import FlowStatus
-from dlt.identity import X500Name
+from dlt.identity import Party, X500Name
 from dlt.messaging.transport import InboundMessage, OutboundMessage, Transport
 from dlt.node.metrics import NodeMetrics
 from dlt.vault.database import Database
@@ -58,6 +58,9 @@ END a client sends to a notary that never heard its request) would otherwise sta
 unacknowledged for good, filling its sender's share until every early message of it is
 refused. Over one sender's FIFO queue an INIT precedes its session's later messages, so a
 minute is far beyond any reordering."""
+FINISHED_UNCHECKPOINTED = 65_536
+"""Uncheckpointed flows remembered as finished, so a duplicate session-init or a late
+message for one is acknowledged and dropped rather than run or held."""
 
 
 class NodeCrashedError(BaseException):
@@ -126,6 +129,7 @@ class FlowEngine:
         self._early_count = 0
         self._early_by_sender: Counter[X500Name] = Counter()
         self._acks: set[asyncio.Task[None]] = set()
+        self._finished_uncheckpointed: OrderedDict[str, None] = OrderedDict()
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -280,7 +284,9 @@ class FlowEngine:
             )
             return
         for state in fiber.sessions.values():
-            await fiber.send_control(state, SessionMessageKind.END)
+            # An uncheckpointed responder's initiator has its answer and expects no more.
+            if not state.quiet and fiber.checkpointed:
+                await fiber.send_control(state, SessionMessageKind.END)
         await self._finish(running, FlowStatus.COMPLETED, result=encoded)
         if not running.result.done():
             running.result.set_result(result)
@@ -289,6 +295,8 @@ class FlowEngine:
         fiber = running.fiber
         shared = error if isinstance(error, FlowException) else None
         for state in fiber.sessions.values():
+            if state.quiet:
+                continue
             await fiber.send_control(
                 state,
                 SessionMessageKind.ERROR,
@@ -310,6 +318,15 @@ class FlowEngine:
         messages it never received (a redelivery finds the flow finished) and retire it."""
         fiber = running.fiber
         leftovers = fiber.unconsumed()
+        if not fiber.checkpointed:
+            await fiber.commit(None)  # writes nothing; the crash hook sees the flow's end
+            self._remember_finished(fiber.flow_id)
+            for message in [*fiber.unacknowledged(), *leftovers]:
+                await message.ack()
+            for message in self._forget_early(fiber.flow_id):
+                await message.ack()
+            self._retire(running, succeeded=error is None)
+            return
 
         def finish(session: Any) -> None:
             storage.set_status(
@@ -326,6 +343,11 @@ class FlowEngine:
         for message in [*leftovers, *self._forget_early(fiber.flow_id)]:
             await message.ack()
         self._retire(running, succeeded=error is None)
+
+    def _remember_finished(self, flow_id: str) -> None:
+        self._finished_uncheckpointed[flow_id] = None
+        while len(self._finished_uncheckpointed) > FINISHED_UNCHECKPOINTED:
+            self._finished_uncheckpointed.popitem(last=False)
 
     async def _park(self, running: _Running, error: BaseException, reason: str) -> None:
         running.parked = True
@@ -470,6 +492,9 @@ class FlowEngine:
         self, flow_id: str, message: SessionMessage, inbound: InboundMessage
     ) -> None:
         """A message for a session not (yet) open here: early, or for a finished flow."""
+        if flow_id in self._finished_uncheckpointed:
+            await inbound.ack()
+            return
         if flow_id not in self._running:
             record = await self.db.read(lambda s: storage.get_flow(s, flow_id))
             if record is not None and record.status.finished:
@@ -583,6 +608,9 @@ class FlowEngine:
             )
             await inbound.ack()
             return
+        if not responder.checkpointed:
+            await self._launch_uncheckpointed(flow_id, responder, message, peer, inbound)
+            return
         existing = await self.db.read(lambda s: storage.get_flow(s, flow_id))
         if existing is None:
             await self.db.write(
@@ -616,5 +644,33 @@ class FlowEngine:
             return self._bind(responder(session=fiber.attach_responder_session(state)), fiber)
 
         self._launch(flow_id, journal, build)
+        for dropped in self.deliver_early(flow_id, state):
+            await dropped.ack()
+
+    async def _launch_uncheckpointed(
+        self,
+        flow_id: str,
+        responder: type[FlowLogic[Any]],
+        message: SessionMessage,
+        peer: Party,
+        inbound: InboundMessage,
+    ) -> None:
+        """Run a responder without a flow row or journal; a session-init for one that already
+        finished is a duplicate, acknowledged and dropped."""
+        await inbound.ack()
+        if flow_id in self._finished_uncheckpointed:
+            return
+        state = SessionState(
+            session_id=message.session_id,
+            counterparty=peer,
+            initiator=False,
+            protocol=message.protocol,
+            protocol_version=message.protocol_version or 1,
+        )
+
+        def build(fiber: Fiber) -> FlowLogic[Any]:
+            return self._bind(responder(session=fiber.attach_responder_session(state)), fiber)
+
+        self._launch(flow_id, [], build)
         for dropped in self.deliver_early(flow_id, state):
             await dropped.ack()

@@ -71,9 +71,14 @@ class SessionState:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     watchers: set[asyncio.Event] = field(default_factory=set)
     """Events of receives waiting on this and other sessions at once."""
+    quiet: bool = False
+    """Never told that this side ended or failed: the counterparty expects nothing more after
+    its answer (a notary replica), so the END or ERROR would only cost a message."""
     received: dict[int, tuple[SessionMessage, InboundMessage]] = field(default_factory=dict)
     """Messages received but not yet journaled: acknowledged after the commit that journals
     them, or put back in the inbox if the fiber starts again first."""
+    copies: list[InboundMessage] = field(default_factory=list)
+    """Further deliveries of messages in `received`, acknowledged after the same commit."""
 
     def reset(self) -> None:
         """Back to the start, for a replay; messages already delivered stay in the inbox,
@@ -92,9 +97,9 @@ class SessionState:
 
         The engine calls this only for messages the session's counterparty sent."""
         if message.seq in self.received:
-            # Redelivered before its receive was committed: the copy's acknowledgement is
-            # the one that will count after the commit.
-            self.received[message.seq] = (message, inbound)
+            # A copy (a replayed send, a redelivery) of a message whose receive is not yet
+            # committed: acknowledged with it, after the commit, never before.
+            self.copies.append(inbound)
             return True
         if message.seq < self.recv_seq or message.seq in self.inbox:
             return False
@@ -140,6 +145,10 @@ class Fiber:
         self.finishing = False
         """Set once the flow has returned or failed: it will receive nothing more."""
         self.flow = build_flow(self)
+        self.checkpointed = type(self.flow).checkpointed
+        self._acknowledged: list[InboundMessage] = []
+        """Identities of the deliveries an uncheckpointed fiber acknowledged on receipt; it
+        keeps what it received, since starting again means receiving everything again."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -147,6 +156,7 @@ class Fiber:
         """Prepare to run the flow again from its first step, replaying the journal."""
         self.finishing = False
         self._position = 0
+        self._unjournaled = 0
         self._pending.clear()
         self._session_counter = 0
         for state in self.sessions.values():
@@ -155,7 +165,11 @@ class Fiber:
         self.flow = self._build_flow(self)
 
     def _next_seq(self) -> int:
-        return len(self._journal) + len(self._pending)
+        return len(self._journal) + len(self._pending) + self._unjournaled
+
+    _unjournaled = 0
+    """Steps an uncheckpointed fiber has passed without writing them, so its crash points
+    are numbered as a checkpointed one's would be."""
 
     def _replayed(self, kind: str) -> bytes | None:
         if self._position >= len(self._journal):
@@ -179,7 +193,10 @@ class Fiber:
         """Write pending journal entries, `entry` and `effect` in one database transaction.
 
         With `journal_result`, the effect's result is encoded and journaled as one more entry
-        of that kind in the same transaction, and its encoding is returned."""
+        of that kind in the same transaction, and its encoding is returned. An uncheckpointed
+        fiber writes no journal: it runs the effect alone, if there is one."""
+        if not self.checkpointed:
+            return await self._commit_unjournaled(entry, effect, journal_result)
         entries = [*self._pending, *([entry] if entry is not None else [])]
         first = entries[0].seq if entries else self._next_seq()
         last = first + len(entries) + (1 if journal_result else 0)
@@ -209,13 +226,39 @@ class Fiber:
         await self._acknowledge_received()
         return result
 
+    async def _commit_unjournaled(
+        self,
+        entry: storage.JournalEntry | None,
+        effect: Callable[[Session], Any] | None,
+        journal_result: str | None,
+    ) -> Any:
+        """What `commit` does without the journal: the effect alone, with the crash hook
+        called at the same points, so crash tests reach an uncheckpointed flow too."""
+        first = self._next_seq() - len(self._pending)
+        written = len(self._pending) + (1 if entry is not None else 0)
+        steps = range(first, first + max(written + (1 if journal_result else 0), 1))
+        hook = self.host.crash_hook
+        if hook is not None:
+            hook(self.flow_id, steps, "before")
+        result = None
+        if effect is not None:
+            result = await self.host.db.write(effect)
+            if journal_result is not None:
+                result = encode(result)
+        self._pending.clear()
+        self._unjournaled += steps.stop - first if written or journal_result else 0
+        if hook is not None:
+            hook(self.flow_id, steps, "after")
+        return result
+
     async def _acknowledge_received(self) -> None:
         """Acknowledge what the last commit journaled: acknowledgement follows the commit."""
         for state in self.sessions.values():
-            if state.received:
-                received = list(state.received.values())
+            if state.received or state.copies:
+                done = [inbound for _, inbound in state.received.values()] + state.copies
                 state.received.clear()
-                await _ack_all([inbound for _, inbound in received])
+                state.copies = []
+                await _ack_all(done)
 
     # -- deterministic inputs -------------------------------------------------------------
 
@@ -252,7 +295,7 @@ class Fiber:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def open_session(self, flow: FlowLogic[Any], party: Party) -> FlowSession:
+    def open_session(self, flow: FlowLogic[Any], party: Party, quiet: bool = False) -> FlowSession:
         from dlt.flows.api import FlowSession
 
         self._session_counter += 1
@@ -265,6 +308,7 @@ class Fiber:
                 initiator=True,
                 protocol=type(flow).flow_name,
                 protocol_version=type(flow).protocol_version,
+                quiet=quiet,
             )
             self.sessions[session_id] = state
             for dropped in self.host.deliver_early(self.flow_id, state):
@@ -368,7 +412,27 @@ class Fiber:
         self._pending.append(storage.JournalEntry(seq, kind, encode(record)))
         state.received[message.seq] = (message, inbound)
         state.recv_seq += 1
+        if not self.checkpointed and not self._was_acknowledged(inbound):
+            # Nothing will journal it: a crash loses the flow, and its initiator asks again.
+            self._acknowledged.append(inbound)
+            await inbound.ack()
         return record
+
+    def _was_acknowledged(self, inbound: InboundMessage) -> bool:
+        return any(done is inbound for done in self._acknowledged)
+
+    def unacknowledged(self) -> list[InboundMessage]:
+        """Received deliveries not yet acknowledged, for an uncheckpointed fiber's end."""
+        held = [
+            inbound
+            for state in self.sessions.values()
+            for inbound in [*(pair[1] for pair in state.received.values()), *state.copies]
+            if not self._was_acknowledged(inbound)
+        ]
+        for state in self.sessions.values():
+            state.received.clear()
+            state.copies = []
+        return held
 
     async def receive_any(
         self, states: list[SessionState], timeout: float | None

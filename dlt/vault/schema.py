@@ -50,6 +50,12 @@ class UtcTimestamp(TypeDecorator[datetime]):
     impl = BigInteger
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        """datetime, so an RPC filter on such a column parses its text as a time (the
+        default would name no type, and the condition reached SQL as text)."""
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
         if value is None:
             return None

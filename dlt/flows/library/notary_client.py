@@ -136,7 +136,9 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
         missed: set[Party] = set()
 
         async def contact(replica: Party) -> None:
-            session = self.initiate_flow(replica)
+            # Quiet: a replica answers once and has finished; telling it this flow ended
+            # would be one more message per replica for nothing.
+            session = self.initiate_flow(replica, quiet=True)
             await session.send(submission)
             open_sessions.append(session)
             replica_of[session.session_id] = replica
@@ -233,8 +235,13 @@ def _plan(info: NotaryInfo, health: NotaryHealth, settings: NotaryClientSettings
     probes = [r for r in ranked[info.quorum :] if health.probe_due(r, settings.probe_after)][:1]
     for replica in probes:
         health.probed(replica)
+    # A loaded cluster answers slowly but surely: waiting up to max_backoff for replicas whose
+    # latency is known keeps a slow wave from asking every other replica too.
     wave = health.wave_timeout(
-        first, ceiling=settings.first_reply_timeout, floor=settings.min_wave_timeout
+        first,
+        ceiling=settings.max_backoff,
+        floor=settings.min_wave_timeout,
+        unknown=settings.first_reply_timeout,
     )
     return ClientPlan(
         order=tuple(replicas.index(replica) for replica in ranked),

@@ -98,11 +98,14 @@ class NotaryHealth:
         order = list(shuffled)
         return sorted(order, key=lambda r: (self.suspected(r), slow(r)))
 
-    def wave_timeout(self, asked: Iterable[Party], ceiling: float, floor: float) -> float:
+    def wave_timeout(
+        self, asked: Iterable[Party], ceiling: float, floor: float, unknown: float | None = None
+    ) -> float:
         """How long to wait for `asked` before asking more: a few times what the slowest of
-        them usually takes, between `floor` and `ceiling` (the ceiling when unknown)."""
+        them usually takes, between `floor` and `ceiling` (`unknown`, by default the
+        ceiling, while any of them has no known latency)."""
         latencies = [self.latency(replica) for replica in asked]
         if not latencies or any(latency is None for latency in latencies):
-            return ceiling
+            return ceiling if unknown is None else unknown
         slowest = max(latency for latency in latencies if latency is not None)
         return min(ceiling, max(floor, SLOW_FACTOR * slowest))
