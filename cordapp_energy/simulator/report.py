@@ -4,6 +4,7 @@ comparison table, and a PNG of supply, demand, price and welfare."""
 from __future__ import annotations
 
 import csv
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,7 +227,7 @@ def plot(
     energy.plot(hours, series("settled_wh"), label="settled", linewidth=0.8)
     energy.set_ylabel("kWh per 15 min")
     energy.legend(loc="upper right")
-    energy.set_title(title)
+    energy.set_title(textwrap.fill(title, 110), fontsize=10)
     price.plot(hours, prices, ".", markersize=2)
     price.set_ylabel("price ct/kWh")
     price.set_xlabel("hours since the first day began")

@@ -27,8 +27,8 @@ JULY = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 def metered(tmp_path_factory) -> Iterator[Localnet]:
     """One producer with its meter, one consumer; the rules require meter readings."""
     net = Localnet(tmp_path_factory.mktemp("metered") / "net")
-    net.dlt("localnet", "up", "--producers", "1", "--consumers", "1", timeout=300)
     try:
+        net.dlt("localnet", "up", "--producers", "1", "--consumers", "1", timeout=300)
         net.flow("market-operator", "energy.PublishCommunityRules", payment_issuer=BANK)
         yield net
     finally:
