@@ -275,7 +275,8 @@ class OrgBroker:
 
     def sync_peers(self) -> list[str]:
         """Give every node on the network map that this broker does not host a publish-only
-        user; returns the users added."""
+        user (a consortium member: its own-inbox user and quorum inbox); returns the users
+        added."""
         try:
             _, infos = asyncio.run(self._map.fetch_all())
         except NetworkMapClientError as exc:
@@ -292,6 +293,7 @@ class OrgBroker:
             )
         elif new:
             self.broker.provision_peers(new)
+        if new:
             self.peer_users.update(new)
             log.info("added %d peer user(s): %s", len(new), "; ".join(new))
         if new or not self.peers_file.exists():
