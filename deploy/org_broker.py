@@ -27,6 +27,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -237,14 +238,15 @@ class OrgBroker:
 
     def _record_cluster(self) -> None:
         """`cluster.json`: the running members and each queue's type, for operators and tests."""
-        (self.home / "cluster.json").write_text(
+        _write_atomically(
+            self.home / "cluster.json",
             json.dumps(
                 {
                     "members": self.broker.running_members(),
                     "queues": self.broker.queue_types(),
                 },
                 indent=2,
-            )
+            ),
         )
 
     def _form_cluster(self) -> None:
@@ -273,7 +275,8 @@ class OrgBroker:
 
     def sync_peers(self) -> list[str]:
         """Give every node on the network map that this broker does not host a publish-only
-        user; returns the users added."""
+        user (a consortium member: its own-inbox user and quorum inbox); returns the users
+        added."""
         try:
             _, infos = asyncio.run(self._map.fetch_all())
         except NetworkMapClientError as exc:
@@ -290,10 +293,11 @@ class OrgBroker:
             )
         elif new:
             self.broker.provision_peers(new)
+        if new:
             self.peer_users.update(new)
             log.info("added %d peer user(s): %s", len(new), "; ".join(new))
         if new or not self.peers_file.exists():
-            self.peers_file.write_text(json.dumps(sorted(self.peer_users), indent=2))
+            _write_atomically(self.peers_file, json.dumps(sorted(self.peer_users), indent=2))
         return new
 
     @property
@@ -312,6 +316,13 @@ class OrgBroker:
         self.ready_file.unlink(missing_ok=True)
         self._map.close()
         self.broker.stop()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers (operators, the test tooling) see the old file or the new one, never half."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def serve(home: Path) -> int:

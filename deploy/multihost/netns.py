@@ -209,6 +209,15 @@ class TestHosts:
         self._processes.append(process)
         return process
 
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        """The processes `spawn()` started that `close()` will stop."""
+        return list(self._processes)
+
+    def forget(self, process: subprocess.Popen[bytes]) -> None:
+        """Stop counting a process that was stopped on purpose (its host restarts it)."""
+        with contextlib.suppress(ValueError):
+            self._processes.remove(process)
+
     # -- the network between them -------------------------------------------------------------
 
     def _control(self, request: str) -> str:

@@ -400,6 +400,7 @@ class MultihostNetwork:
         service = self.broker_services[host]
         service.terminate()
         service.wait(timeout=120)
+        self.hosts.forget(service)
         (self.broker_home(host) / "ready").unlink(missing_ok=True)
         self.start_broker(host)
         self._wait_for_files([self.broker_home(host) / "ready"])
@@ -523,7 +524,7 @@ class MultihostNetwork:
     def _wait_for(self, ready: Callable[[], bool], what: str, logs: Path) -> None:
         deadline = time.monotonic() + self.timeout
         while not ready():
-            dead = [p for p in self.hosts._processes if p.poll() is not None]
+            dead = [p for p in self.hosts.processes() if p.poll() is not None]
             if dead:
                 raise MultihostError(
                     f"waiting for {what}: {' '.join(dead[0].args[4:6])} exited with "

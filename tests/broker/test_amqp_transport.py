@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import aio_pika
@@ -27,13 +28,21 @@ def _connection_refused(exc: BaseException) -> bool:
 # -- provisioning ----------------------------------------------------------------------------
 
 
-def test_provisioning_gives_each_node_only_its_own_inbox(broker_network):
+def test_provisioning_gives_each_node_only_its_own_inbox_and_outboxes(broker_network):
     broker = broker_network.broker
     permissions = broker.list_permissions()
     assert set(broker.list_users()) == {n.user_id for n in broker_network.nodes}  # no guest
     for node in broker_network.nodes:
+        others = [n for n in broker_network.nodes if n is not node]
+        own_hash = node.queue.removeprefix("p2p.inbound.")
         assert permissions[node.user_id] == node_permissions(node.queue)
-        assert permissions[node.user_id].read == "^" + node.queue.replace(".", r"\.") + "$"
+        readable = re.compile(permissions[node.user_id].read)
+        assert readable.search(node.queue)
+        assert readable.search(f"p2p.outbound.{own_hash}.{others[0].queue.split('.')[-1]}")
+        for other in others:
+            other_hash = other.queue.removeprefix("p2p.inbound.")
+            assert not readable.search(other.queue)
+            assert not readable.search(f"p2p.outbound.{other_hash}.{own_hash}")
         assert permissions[node.user_id].write == r"^amq\.default$"
     config = broker.config_file.read_text()
     assert "listeners.tcp = none" in config
