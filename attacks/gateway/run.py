@@ -40,6 +40,13 @@ REQUEST_RECORD = 200
 """Bytes from which a record reaching a notary is a request, not a heartbeat or an ack."""
 
 
+NETWORK_COMMAND = "dlt localnet up --notaries 2 --producers 2 --consumers 3"
+
+
+class GatewayAttackError(Exception):
+    """The attack cannot be measured on this network; the message says what to use instead."""
+
+
 @dataclass
 class Run:
     adversary: str
@@ -97,9 +104,11 @@ def distortion(honest: MarketOutcome, attacked: MarketOutcome) -> dict[str, Any]
 
 async def run_gateway_attack(home: Path, say: Any = print) -> GatewayResult:
     """Run every row above on the running local network under `home` (2 notary services,
-    2 producers, 3 consumers); leaves it as it found it: sealing on, no gateway."""
+    2 producers, 3 consumers, as `NETWORK_COMMAND` builds it, fresh); leaves it with sealing
+    on and no gateway."""
     started = time.monotonic()
     localnet = Localnet(home)
+    _check_shape(localnet)
     market = Market(localnet)
     runs: list[Run] = []
     await set_sealing(localnet, True)
@@ -108,6 +117,12 @@ async def run_gateway_attack(home: Path, say: Any = print) -> GatewayResult:
 
     say("honest window")
     honest = await market.window(gate_seconds=GATE_SECONDS, resubmit=True)
+    if honest.lost:
+        failed = next(o for o in honest.orders if o.status != "recorded")
+        raise GatewayAttackError(
+            f"the honest window lost {failed.spec.party}'s {failed.spec.side} ({failed.status}: "
+            f"{failed.error}); run on a fresh network: {NETWORK_COMMAND}"
+        )
     runs.append(Run("none", "-", honest, mitigated=True))
 
     operator = BrokerOperator(home)
@@ -215,3 +230,17 @@ def _inbox(localnet: Localnet, prefix: str) -> str:
     member = next(m for m in localnet.members if m.slug.startswith(prefix))
     certificates = load_node_certificates(localnet.node_dir(member))
     return inbox_queue_name(certificates.party.owning_key)
+
+
+def _check_shape(localnet: Localnet) -> None:
+    members = localnet.members
+    services = {m.service or m.name for m in members if m.is_notary}
+    slugs = [m.slug for m in members]
+    needed = ("market-operator", "community-bank", "producer-1", "producer-2", "consumer-3")
+    missing = [n for n in needed if not any(s.startswith(n) for s in slugs)]
+    if len(services) < 2 or missing:
+        raise GatewayAttackError(
+            f"the network in {localnet.home} has {len(services)} notary service(s)"
+            + (f" and no {', '.join(missing)}" if missing else "")
+            + f"; the gateway attack needs two and three consumers: {NETWORK_COMMAND}"
+        )
