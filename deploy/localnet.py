@@ -444,6 +444,9 @@ class Localnet:
             users[broker_user_name(member.x500)] = inbox_queue_name(certs.party.owning_key)
         broker_home = self.home / "broker"
         broker_home.mkdir(exist_ok=True)
+        # A supervisor killed with SIGKILL leaves its `ready` file behind: without this, the
+        # wait below would return before the new broker is up.
+        (broker_home / "ready").unlink(missing_ok=True)
         (broker_home / "users.json").write_text(json.dumps(users, indent=2))
         say(f"Starting the private RabbitMQ (TLS only) on 127.0.0.1:{ports.broker}")
         self._spawn(

@@ -50,6 +50,10 @@ class Race:
         self.examples = (*self.examples, *shown)[:5]
 
 
+def _named(mode: str, wanted: tuple[str, ...]) -> bool:
+    return not wanted or mode.partition("=")[0] in wanted
+
+
 class DoubleSpendRace:
     name = "double-spend"
     summary = "conflicting spends raced through disjoint replicas, f faulty in every mode"
@@ -59,14 +63,15 @@ class DoubleSpendRace:
     async def run(self, context: AttackContext) -> list[Row]:
         network_replicas = [m.slug for m in context.network.replicas]
         f = (len(network_replicas) - 1) // 3
-        modes: list[str | None] = [None, *MODES] if f else [None]
+        chosen = [m for m in MODES if _named(m, context.options.modes)]
+        modes: list[str | None] = [None, *chosen] if f else [None]
         per_mode = max(1, math.ceil(context.count(self) / len(modes)))
         rows = []
         for mode in modes:
             faulty = context.rng.sample(network_replicas, f) if mode else []
             rows.append(await self._row(context, mode, faulty, per_mode, unsafe=False))
         if context.options.allow_unsafe:
-            for mode in MODES:
+            for mode in chosen:
                 faulty = context.rng.sample(network_replicas, f + 1)
                 count = max(8, per_mode // UNSAFE_SHARE)
                 rows.append(await self._row(context, mode, faulty, count, unsafe=True))
