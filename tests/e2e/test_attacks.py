@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import Localnet, _running
+from .conftest import CONSUMER, PRODUCER, Localnet, _running
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +22,44 @@ def attack_net(tmp_path_factory) -> Iterator[Localnet]:
         *("--replicas", "4", "--producers", "2", "--consumers", "2"),
         *("--cordapp", "cordapp_bench"),
     )
+
+
+REPLICA_3 = "notary-service-replica-3-zurich-ch"
+REPLICA_4 = "notary-service-replica-4-zurich-ch"
+REPLICA_4_NAME = "OU=Replica 4, O=Notary Service, L=Zurich, C=CH"
+
+
+def test_a_replica_configured_byzantine_runs_as_such_and_the_network_shows_it(attack_net):
+    attack_net.dlt("localnet", "up", "--byzantine", f"{REPLICA_4}=equivocate", timeout=300)
+
+    (service,) = json.loads(
+        attack_net.dlt("network", "notaries", "--node", "consumer-1", "--json").stdout
+    )
+    faults = {r["name"]: r["configured_fault"] for r in service["replicas"]}
+    assert faults[REPLICA_4_NAME] == "equivocate"
+    assert sum(fault is not None for fault in faults.values()) == 1
+    log = (attack_net.home / "nodes" / REPLICA_4 / "node.log").read_text()
+    assert "runs as a FAULTY replica: equivocate" in log
+    attack_net.flow(
+        "community-bank", "energy.IssuePayment", owner=CONSUMER, amount=500, currency="EUR"
+    )
+    paid = attack_net.flow(
+        "consumer-1", "energy.Pay", recipient=PRODUCER, amount=10, currency="EUR"
+    )
+    assert len(paid["result"]["value"]["signatures"]) >= 4  # the payer and a quorum of replicas
+
+    refused = attack_net.dlt(
+        "localnet", "up", "--byzantine", f"{REPLICA_3}=discard,{REPLICA_4}=discard", check=False
+    )
+    assert refused.returncode == 1
+    assert "tolerate 1; use --allow-unsafe" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+    attack_net.dlt("localnet", "up", "--byzantine", "none", timeout=300)
+    (service,) = json.loads(
+        attack_net.dlt("network", "notaries", "--node", "consumer-1", "--json").stdout
+    )
+    assert all(r["configured_fault"] is None for r in service["replicas"])
 
 
 def _attack(net: Localnet, tmp_path, *args: str) -> tuple[int, dict, str]:
