@@ -24,6 +24,10 @@ def test_every_scenario_makes_more_attempts_in_the_full_run():
     assert all(s.full_count > s.default_count > 0 for s in scenarios())
 
 
+def test_f_plus_1_faulty_replicas_run_after_every_other_scenario():
+    assert scenarios()[-1].name == "double-spend-unsafe"
+
+
 def test_the_double_spend_race_makes_at_least_500_attempts_and_10000_in_full():
     race = scenario("double-spend")
 
