@@ -614,7 +614,10 @@ class Localnet:
         if component == "broker":
             for pid_file in (self.home / "broker").glob("*.pid"):
                 with contextlib.suppress(OSError, ValueError):
-                    os.killpg(os.getpgid(int(pid_file.read_text().strip())), signal.SIGKILL)
+                    node = int(pid_file.read_text().strip())
+                    os.killpg(os.getpgid(node), signal.SIGKILL)
+                    _await_exit(node, 15.0)
+                    pid_file.unlink()  # a zombie not yet reaped would pass for a live node
         os.killpg(pid, signal.SIGKILL)
 
     def status(self) -> list[Status]:
@@ -775,6 +778,13 @@ def _start_time(pid: int) -> str:
         return ""
     fields = stat.rsplit(")", 1)[1].split()
     return "" if fields[0] in ("Z", "X") else fields[19]
+
+
+def _await_exit(pid: int, timeout: float) -> None:
+    """Wait until `pid` has exited (a zombie counts as exited), at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while _start_time(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _stop_all(pids: list[int], grace: float) -> None:

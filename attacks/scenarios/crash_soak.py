@@ -29,6 +29,8 @@ COST = QUANTITY_WH * PRICE_PER_KWH // 1_000
 CONCURRENCY = 3
 FINISH_WITHIN = 180.0
 """Seconds a started flow may take, its node's restarts included, before it counts as stuck."""
+MAX_ATTEMPTS = 8
+"""Times one trade is started again after failing before the soak calls it lost."""
 PAUSE = (4.0, 9.0)
 """Seconds between one restart and the next kill."""
 
@@ -134,6 +136,7 @@ async def _trader(
         except asyncio.QueueEmpty:
             return
         seller = SELLERS[n % len(SELLERS)]
+        attempts = 0
         while True:
             began = time.monotonic()
             outcome = await _trade(context, seller)
@@ -146,7 +149,14 @@ async def _trader(
             if outcome.startswith("stuck"):
                 soak.stuck.append(outcome)
                 break
+            if outcome == "not started":  # the buyer's node is down: wait for it
+                await asyncio.sleep(1.0)
+                continue
             soak.failed += 1
+            attempts += 1
+            if attempts >= MAX_ATTEMPTS:
+                soak.stuck.append(f"a trade with {seller} failed {attempts} times: {outcome}")
+                break
             await asyncio.sleep(1.0)
 
 
