@@ -176,8 +176,8 @@ async def _trade(context: AttackContext, seller: str) -> str:
             try:
                 await run.result()
                 return "completed"
-            except FlowFailedError:
-                return "failed"
+            except FlowFailedError as exc:
+                return f"failed: {exc.error_type}: {exc.remote_message}"
             except RpcError:
                 pass  # the buyer's node went away mid-flow: follow the flow once it is back
     except RpcError:
@@ -187,13 +187,13 @@ async def _trade(context: AttackContext, seller: str) -> str:
         await asyncio.sleep(1.0)
         try:
             async with context.rpc(HONEST_PAYER) as buyer:
-                status = (await buyer.flow_status(flow_id)).status
+                info = await buyer.flow_status(flow_id)
         except RpcError:
             continue
-        if status is FlowStatus.COMPLETED:
+        if info.status is FlowStatus.COMPLETED:
             return "completed"
-        if status in (FlowStatus.FAILED, FlowStatus.KILLED):
-            return "failed"
+        if info.status in (FlowStatus.FAILED, FlowStatus.KILLED):
+            return f"failed: {info.error_type}: {info.error_message}"
     return f"stuck: trade flow {flow_id} with {seller} unfinished after {FINISH_WITHIN:.0f} s"
 
 
