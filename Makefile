@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .PHONY: test lint unit demo demo-down simulate simulate-month simulate-network setup services \
-	protos bench bench-full clean multihost multihost-demo
+	protos bench bench-full attacks attacks-full clean multihost multihost-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,16 @@ multihost: setup services
 
 multihost-demo: setup services
 	$(BIN)/python -m deploy.multihost
+
+# The attack suite on a real local network it starts (and takes down) itself; the report goes
+# to attacks/report.md and attacks/report.json. ATTACK_ARGS passes options, e.g.
+# ATTACK_ARGS="--seed 7" or "--count 50"; `dlt attack run NAME` runs one scenario.
+ATTACK_ARGS ?=
+attacks: setup services
+	$(BIN)/dlt attack run all --allow-unsafe $(ATTACK_ARGS)
+
+attacks-full: setup services
+	$(BIN)/dlt attack run all --full --allow-unsafe $(ATTACK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

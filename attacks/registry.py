@@ -14,9 +14,11 @@ SCENARIO_MODULES = (
     "attacks.scenarios.malformed",
     "attacks.scenarios.crash_soak",
     "attacks.gateway.scenario",
+    "attacks.scenarios.double_spend_unsafe",
 )
-"""In the order `dlt attack run all` runs them. A module that is not there yet (part B's
-gateway scenario) is skipped: the suite runs what it has."""
+"""In the order `dlt attack run all` runs them (f + 1 faulty replicas last: what they break
+outlasts their row). A module that is not there yet (part B's gateway scenario) is skipped:
+the suite runs what it has."""
 
 
 class UnknownScenarioError(LookupError):

@@ -62,6 +62,8 @@ def repeat_command(run: Run) -> str:
         words.append("--full")
     if options.allow_unsafe:
         words.append("--allow-unsafe")
+    for mode in options.modes:
+        words += ["--mode", mode]
     return " ".join(words)
 
 

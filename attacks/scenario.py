@@ -77,6 +77,8 @@ class Options:
     """`make attacks-full`: each scenario's `full_count` instead of its `default_count`."""
     allow_unsafe: bool = False
     """Also run f + 1 faulty replicas, to show what the fault tolerance protects."""
+    modes: tuple[str, ...] = ()
+    """Only these Byzantine modes (by name, e.g. `equivocate`); every mode when empty."""
 
 
 HonestLoad = Callable[[], AbstractAsyncContextManager[Callable[[], Latency]]]

@@ -301,12 +301,12 @@ class Localnet:
             return False
         members = [replace(m, byzantine=wanted.get(m.slug)) if m.is_notary else m for m in members]
         by_slug = {m.slug: m for m in members}
+        running = [m.slug for m in changed if self._alive(m.slug)]
+        for slug in running:
+            say(f"Stopping {slug} to reconfigure it")
+        _stop_all([pid for slug in running if (pid := self._pid(slug)) is not None], 20.0)
         for old in changed:
             member = by_slug[old.slug]
-            pid = self._pid(member.slug)
-            if pid is not None and self._alive(member.slug):
-                say(f"Stopping {member.slug} to reconfigure it")
-                _stop(pid, 20.0)
             path = self.node_dir(member) / "config.json"
             config = json.loads(path.read_text())
             config["notary"] = self._notary_config(member)
@@ -447,6 +447,9 @@ class Localnet:
             users[broker_user_name(member.x500)] = inbox_queue_name(certs.party.owning_key)
         broker_home = self.home / "broker"
         broker_home.mkdir(exist_ok=True)
+        # A supervisor killed with SIGKILL leaves its `ready` file behind: without this, the
+        # wait below would return before the new broker is up.
+        (broker_home / "ready").unlink(missing_ok=True)
         (broker_home / "users.json").write_text(json.dumps(users, indent=2))
         say(f"Starting the private RabbitMQ (TLS only) on 127.0.0.1:{ports.broker}")
         self._spawn(
@@ -605,10 +608,19 @@ class Localnet:
             self._pid_file(component).unlink(missing_ok=True)
 
     def kill(self, component: str) -> None:
-        """SIGKILL one component, as a crash would (for tests and drills)."""
+        """SIGKILL one component, as a crash would (for tests and drills). For the broker that
+        is the RabbitMQ node itself as well as the process keeping it, so `up` can start a new
+        one at once (a node left behind would hold its ports and data directory)."""
         pid = self._pid(component)
         if pid is None or not self._alive(component):
             raise LocalnetError(f"{component} is not running")
+        if component == "broker":
+            for pid_file in (self.home / "broker").glob("*.pid"):
+                with contextlib.suppress(OSError, ValueError):
+                    node = int(pid_file.read_text().strip())
+                    os.killpg(os.getpgid(node), signal.SIGKILL)
+                    _await_exit(node, 15.0)
+                    pid_file.unlink()  # a zombie not yet reaped would pass for a live node
         os.killpg(pid, signal.SIGKILL)
 
     def status(self) -> list[Status]:
@@ -769,6 +781,27 @@ def _start_time(pid: int) -> str:
         return ""
     fields = stat.rsplit(")", 1)[1].split()
     return "" if fields[0] in ("Z", "X") else fields[19]
+
+
+def _await_exit(pid: int, timeout: float) -> None:
+    """Wait until `pid` has exited (a zombie counts as exited), at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while _start_time(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _stop_all(pids: list[int], grace: float) -> None:
+    """Stop several process groups at once: SIGTERM to all, then wait for all."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_start_time(pid) for pid in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _start_time(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def _stop(pid: int, grace: float) -> None:

@@ -56,6 +56,13 @@ def register(subparsers: Subparsers) -> None:
         action="store_true",
         help="also run f + 1 faulty replicas, to show what the fault tolerance protects",
     )
+    run.add_argument(
+        "--mode",
+        action="append",
+        default=[],
+        metavar="MODE",
+        help="only this Byzantine mode in the double-spend race (repeatable), e.g. equivocate",
+    )
     run.add_argument("--home", type=Path, help="the local network to attack (started if missing)")
     run.add_argument("--keep", action="store_true", help="leave a network this run started up")
     run.add_argument(
@@ -83,7 +90,11 @@ def run_command(args: argparse.Namespace) -> int:
     except registry.UnknownScenarioError as exc:
         raise CommandError(str(exc)) from exc
     options = scenario.Options(
-        count=args.count, seed=args.seed, full=args.full, allow_unsafe=args.allow_unsafe
+        count=args.count,
+        seed=args.seed,
+        full=args.full,
+        allow_unsafe=args.allow_unsafe,
+        modes=tuple(args.mode),
     )
     progress = Progress()
     try:
