@@ -11,5 +11,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="a long attack run: select it with -m attacks")
     for item in items:
-        if "attacks" in item.keywords:
+        if item.get_closest_marker("attacks") is not None:
             item.add_marker(skip)
