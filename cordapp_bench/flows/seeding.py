@@ -3,6 +3,8 @@ same flows, signatures, verification and recording as any other transaction."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from pydantic import Field
 
 from cordapp_bench.contracts import Issue
@@ -25,8 +27,9 @@ class _IssueOwnFlow(FlowLogic[int]):
 
     count: int = Field(gt=0, le=MAX_OUTPUTS)
 
+    @abstractmethod
     def _states(self) -> list[ContractState]:
-        raise NotImplementedError
+        """The `count` states to issue: each subclass says which kind."""
 
     async def call(self) -> int:
         builder = TransactionBuilder(notary=choose_notary(self))
