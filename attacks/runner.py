@@ -44,7 +44,12 @@ async def _prepare(network: AttackNetwork, created: bool, progress: Progress) ->
     if created:
         progress.step("Publishing the community market rules")
         async with network.rpc(OPERATOR) as operator:
-            await operator.run_flow("energy.PublishCommunityRules", {"payment_issuer": BANK})
+            # The suite's producers have no meters (as in the demo and the benchmark), so its
+            # market issues energy without readings; attestation has its own specs.
+            await operator.run_flow(
+                "energy.PublishCommunityRules",
+                {"payment_issuer": BANK, "require_meter_readings": False},
+            )
     progress.step("Funding the honest payer")
     await fund_honest_payer(network)
     progress.step("Measuring the honest workload without any attack (baseline)")
