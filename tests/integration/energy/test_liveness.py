@@ -60,8 +60,9 @@ class _PlaceTwinResponder(RecordFinalisedFlow):
     pass
 
 
-PATIENT = NotaryClientSettings(probe_after=600.0)
-"""Suspected replicas and services are not probed again while a test runs."""
+PATIENT = NotaryClientSettings(probe_after=600.0, min_wave_timeout=5.0)
+"""Suspected replicas and services are not probed again while a test runs, and a loaded
+machine's slow answer from a healthy quorum is not taken for silence."""
 
 
 def bid(quantity=500, limit=20):
