@@ -19,6 +19,9 @@ from dlt.rpc.client import RpcError
 
 FUNDS = 1_000_000_000
 """Minor units the honest payer is issued: it never runs out."""
+COINS = 8
+"""How many coins FUNDS comes in: honest flows running at once each lock a coin of their
+own instead of waiting for one another's change."""
 PAYMENT = 1
 BASELINE_OPS = 30
 """Honest payments the baseline measures before any attack."""
@@ -44,9 +47,11 @@ def latency(samples_ms: list[float], failures: int = 0) -> Latency:
 
 async def fund_honest_payer(network: AttackNetwork) -> None:
     async with network.rpc(BANK) as bank:
-        await bank.run_flow(
-            "energy.IssuePayment", {"owner": HONEST_PAYER, "amount": FUNDS, "currency": CURRENCY}
-        )
+        for _ in range(COINS):
+            await bank.run_flow(
+                "energy.IssuePayment",
+                {"owner": HONEST_PAYER, "amount": FUNDS // COINS, "currency": CURRENCY},
+            )
 
 
 class HonestLoad:

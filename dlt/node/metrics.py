@@ -83,6 +83,11 @@ class NodeMetrics:
             "Client side: extra waves of requests to a notary's replicas after a timeout",
             registry=self.registry,
         )
+        self.notarisations_in_doubt = Counter(
+            "dlt_notarisations_in_doubt",
+            "Client side: spends asked for again because the notary reached no decision in time",
+            registry=self.registry,
+        )
         self.notary_requests = Counter(
             "dlt_notary_requests", "Replica: notarisation requests received", registry=self.registry
         )

@@ -12,51 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlt.flows.library import NotaryException
-from dlt.flows.library.notary_client import NotaryClientSettings, NotaryUnavailableError
-from dlt.ledger import StateRef
+from dlt.flows.library.notary_client import NotaryClientSettings
 from dlt.messaging.in_memory import Fault
 from dlt.testing.mock_network import MockNetwork
-from dlt.vault import VaultQueryCriteria, load_transaction
+from dlt.vault import load_transaction
 from fixtures.faulty_replicas import BEHAVIOURS
+from fixtures.notary_cluster import FAULTS, cluster_network, issued_to, tokens
 from notary.service import NOTARY_EXTENSION
-from sample_cordapp import DoubleSpendFlow, IssueTokensFlow, MoveTokensFlow, TokenState
-
-FAULTS = ["crash", "delay", "discard", *BEHAVIOURS]
-
-
-async def cluster_network(
-    base: Path, replicas: int = 4, faults: dict[int, str] | None = None, **kwargs
-):
-    network = MockNetwork(base, cordapps=["sample_cordapp"], **kwargs)
-    cluster = network.create_notary_cluster(replicas=replicas)
-    issuer = network.create_node("O=Grid Bank, L=London, C=GB")
-    alice = network.create_node("O=Alice Solar, L=Leeds, C=GB")
-    bob = network.create_node("O=Bob Home, L=York, C=GB")
-    for index, fault in (faults or {}).items():
-        replica = cluster[index]
-        if fault in BEHAVIOURS:
-            replica.responders["dlt.NotaryClient"] = BEHAVIOURS[fault]
-        elif fault == "delay":
-            network.add_fault(Fault(matches=lambda s, m, r=replica: s == r.name, delay=0.3))
-        elif fault == "discard":
-            network.add_fault(
-                Fault(matches=lambda s, m, r=replica: m.recipient == r.name, drop=True)
-            )
-    await network.start()
-    for index, fault in (faults or {}).items():
-        if fault == "crash":
-            await cluster[index].stop()
-    return network, cluster, issuer, alice, bob
-
-
-async def issued_to(issuer, owner, amount=100):
-    stx = await issuer.run(IssueTokensFlow(owner=owner.name, amount=amount))
-    return StateRef(txhash=stx.id, index=0)
-
-
-async def tokens(node):
-    page = await node.services.vault.query(VaultQueryCriteria(state_types=(TokenState,)))
-    return [sar.state.data.amount for sar in page.states]
+from sample_cordapp import DoubleSpendFlow, MoveTokensFlow
 
 
 async def test_an_honest_cluster_notarises_with_a_quorum_of_replica_signatures(tmp_path):
@@ -122,30 +85,6 @@ async def test_a_false_conflict_report_from_one_replica_does_not_block_an_honest
 
         await network.settle()
         assert await tokens(bob) == [100]
-    finally:
-        await network.stop()
-
-
-async def test_with_f_plus_one_replicas_down_the_client_fails_naming_them_and_nothing_is_spent(
-    tmp_path,
-):
-    settings_ = NotaryClientSettings(first_reply_timeout=0.3, deadline=2.0, max_backoff=0.5)
-    network, cluster, issuer, alice, bob = await cluster_network(
-        tmp_path, faults={0: "crash", 1: "crash"}, notary_client=settings_
-    )
-    try:
-        ref = await issued_to(issuer, alice)
-        await network.settle()
-
-        with pytest.raises(NotaryUnavailableError) as failure:
-            await alice.run(MoveTokensFlow(ref=ref, new_owner=bob.name), timeout=30)
-
-        assert {str(node.name) for node in cluster[:2]} <= {
-            str(p.name) for p in failure.value.unresponsive
-        }
-        assert "Replica 1" in str(failure.value) and "Replica 2" in str(failure.value)
-        assert await tokens(alice) == [100]
-        assert await tokens(bob) == []
     finally:
         await network.stop()
 

@@ -64,6 +64,9 @@ class NotaryClientSettings:
     deadline: float = 30.0
     """Seconds after which notarisation fails, naming the replicas that did not answer."""
     max_backoff: float = 8.0
+    resubmit_ceiling: float = 60.0
+    """Most seconds between asking again for a transaction whose notarisation is in doubt
+    (starting at `first_reply_timeout`, doubling)."""
 
 
 class NotaryUnavailableError(FlowException):
