@@ -31,7 +31,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 unit: setup services
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=25 $(PYTEST_ARGS)
 
 test: lint unit
 
