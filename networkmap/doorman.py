@@ -393,6 +393,12 @@ class Doorman:
             )
             _record_issued(db, name, node_ca, CertRole.NODE_CA)
 
+    def record_issued(self, name: X500Name, cert: x509.Certificate, role: CertRole) -> None:
+        """Record a certificate issued offline to `name` (a bootstrapped meter), so revoking
+        `name` revokes it too."""
+        with self._transaction() as db:
+            _record_issued(db, name, cert, role)
+
     # -- revocation -------------------------------------------------------------------------
 
     def revoke(self, name: X500Name, reason: str) -> Registration:
