@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import aio_pika
@@ -94,8 +97,21 @@ async def admit_then_revoke(context: AttackContext) -> RevokedMember:
     inbox = inbox_queue_name(certificates.party.owning_key)
     await asyncio.to_thread(context.localnet.add_broker_user, name, inbox)
     member.held = await aio_pika.connect(broker_url(context), ssl_context=tls.ssl_context())
-    await asyncio.to_thread(context.localnet.revoke, name, REASON, context.progress.step)
+    # The broker closing the held connection is the expected outcome, not an error to print.
+    with _quiet("aiormq.connection"):
+        await asyncio.to_thread(context.localnet.revoke, name, REASON, context.progress.step)
     return member
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 async def logs_in(context: AttackContext, member: RevokedMember) -> bool:

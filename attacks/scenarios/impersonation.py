@@ -54,7 +54,11 @@ class ImpersonationScenario:
             ("cert-for-another-name", _minted_for_victim, "broker refused the TLS handshake"),
             ("not-admitted (foreign CA)", _foreign_ca, "broker refused the TLS handshake"),
             ("expired-cert", _expired, "broker refused the TLS handshake"),
-            ("revoked-cert", _Revoked(), "refused: broker login and NodeInfo publication"),
+            (
+                "revoked-cert",
+                _Revoked(),
+                "refused: held connection, broker login, NodeInfo publication",
+            ),
             ("rpc-without-permission", _unpermitted(password), "refused: permission denied"),
             ("bad-passwords", _bad_password, "refused: unauthenticated"),
         ]
