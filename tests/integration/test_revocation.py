@@ -15,6 +15,7 @@ from dlt.node.network_map_client import (
     InvalidResponseError,
     NetworkMapClient,
     NetworkMapRequestError,
+    RegistrationRejectedError,
 )
 from fixtures.network_map import (
     ALICE,
@@ -23,6 +24,7 @@ from fixtures.network_map import (
     admit,
     ca,
     client_for,
+    csr,
     other_ca,
     raw_response,
     service_tls,
@@ -108,6 +110,17 @@ def test_a_revoked_node_may_not_publish_its_node_info(start_server, ca) -> None:
         client.publish(signed_info(alice, serial=2))
     assert refused.value.status == HTTPStatus.FORBIDDEN
     assert "revoked by the network operator" in refused.value.reason
+
+
+def test_a_revoked_registration_reads_revoked_to_its_node(start_server, ca) -> None:
+    server = start_server()
+    client = client_for(server, ca.root_cert)
+    key = EcdsaP256PrivateKey.generate()
+    ticket = client.register(csr(ALICE, key), ALICE)
+    client.poll_registration(ticket)
+    server.doorman.revoke(ALICE, "compromised")
+    with pytest.raises(RegistrationRejectedError, match="revoked: compromised"):
+        client.poll_registration(ticket)
 
 
 async def test_the_client_leaves_out_a_revoked_node_a_dishonest_map_still_lists(build, ca) -> None:

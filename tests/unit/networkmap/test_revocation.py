@@ -11,7 +11,11 @@ from dlt.crypto import Ed25519PrivateKey
 from dlt.identity import X500Name, certs_from_pem, create_csr, csr_to_pem
 from dlt.identity.hierarchy import issue_node_identities, meter_name
 from dlt.identity.revocation import CertificateRevokedError, RevocationList
+from dlt.node.certificate_store import load_node_certificates
+from networkmap.__main__ import main
+from networkmap.bootstrap import NetworkHome, bootstrap_network
 from networkmap.doorman import (
+    Doorman,
     InvalidRegistrationError,
     MissingSigningKeyError,
     RegistrationStateError,
@@ -147,3 +151,27 @@ def test_a_doorman_without_its_key_serves_the_stored_crl(admitted, make_doorman)
     doorman, _ = admitted
     doorman.revoke(ALICE, "compromised")
     assert make_doorman(with_key=False).crl_bundle() == doorman.crl_bundle()
+
+
+def test_a_bootstrapped_node_and_its_meter_can_be_revoked_by_name(tmp_path) -> None:
+    home = NetworkHome(tmp_path / "net")
+    result = bootstrap_network(home.root, nodes=[ALICE, BOB], meters=[ALICE])
+    code = main(["revoke", "--home", str(home.root), str(ALICE), "--reason", "left the market"])
+    assert code == 0
+    doorman = Doorman(
+        home.database,
+        root_cert=home.load_cert(home.root_cert),
+        doorman_cert=home.load_cert(home.doorman_cert),
+    )
+    alice_ca = load_node_certificates(result.node(ALICE).directory).node_ca_cert
+    crl = RevocationList.verify(doorman.crl_bundle(), home.load_cert(home.root_cert))
+    meter = certs_from_pem((home.meter_dir(ALICE) / "meter.pem").read_bytes())[0]
+    assert crl.serials == {alice_ca.serial_number, meter.serial_number}
+
+
+def test_the_revoke_command_names_an_unknown_node_in_one_line(tmp_path, capsys) -> None:
+    home = tmp_path / "net"
+    bootstrap_network(home, nodes=[ALICE])
+    assert main(["revoke", "--home", str(home), str(BOB), "--reason", "who?"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: no admitted node is called")
