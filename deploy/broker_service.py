@@ -3,11 +3,15 @@
 A PrivateBroker stops when the process that started it ends; this process is that owner for a
 local network. It starts the broker, provisions one user per node (its broker user name, allowed
 only its own inbox), writes a `ready` file, and on SIGTERM or SIGINT stops exactly that broker.
+On SIGHUP it brings the broker in step with the users file again: users added to it are
+provisioned, users gone from it (a revoked node) are deleted and their connections closed; it
+then writes the file's SHA-256 to `reconciled`, which `Localnet` waits for.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import signal
 import sys
@@ -38,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         args.key.read_bytes(),
     )
     stop = threading.Event()
+    reconcile = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reconcile.set())
     try:
         broker.start()
         broker.provision(json.loads(args.users.read_text()))
@@ -50,11 +56,29 @@ def main(argv: list[str] | None = None) -> int:
     ready.write_text(broker.url())
     print(f"broker ready at {broker.url()}", flush=True)
     try:
-        stop.wait()
+        while not stop.wait(0.2):
+            if reconcile.is_set():
+                reconcile.clear()
+                _reconcile(broker, args.users, args.home / "reconciled")
     finally:
         ready.unlink(missing_ok=True)
         broker.stop()
     return 0
+
+
+def _reconcile(broker: PrivateBroker, users_file: Path, done: Path) -> None:
+    """Provision the users the file names and shut out every other user the broker has."""
+    data = users_file.read_bytes()
+    wanted: dict[str, str] = json.loads(data)
+    try:
+        broker.provision(wanted)
+        for user in sorted(set(broker.list_users()) - set(wanted)):
+            broker.revoke_user(user, "removed from the local network's broker users")
+            print(f"broker: shut out {user}", flush=True)
+    except BrokerError as exc:
+        print(f"broker: cannot reconcile users: {exc}", file=sys.stderr, flush=True)
+        return
+    done.write_text(hashlib.sha256(data).hexdigest())
 
 
 if __name__ == "__main__":

@@ -7,13 +7,16 @@
     <home>/pids/                PID of every process `up` started; `down` stops exactly those
 
 `up` creates what is missing and starts what is not running, so it is safe to run again (it
-also restarts a node that died). `down` stops every process it started, by PID.
+also restarts a node that died). `down` stops every process it started, by PID. `revoke` has
+the doorman revoke a node and the broker shut it out (its user deleted, its connections
+closed); `up` neither starts a revoked node nor gives it a broker user again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -42,7 +45,8 @@ from dlt.node.certificate_store import load_node_certificates
 from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
 from dlt.rpc.client import RpcClient, RpcError
 from dlt.rpc.users import hash_password
-from networkmap.bootstrap import bootstrap_network
+from networkmap.bootstrap import NetworkHome, bootstrap_network
+from networkmap.doorman import Doorman, DoormanError
 
 HOME_ENV = "DLT_HOME"
 DEFAULT_HOME = Path("localnet")
@@ -393,7 +397,8 @@ class Localnet:
         (self.home / "pids").mkdir(exist_ok=True)
         self._start_broker(ports, members, say, timeout)
         self._start_network_map(ports, say, timeout)
-        running = [m for m in members if not m.crashed]
+        revoked = {str(name) for name in self._doorman().revoked_names()}
+        running = [m for m in members if not m.crashed and m.name not in revoked]
         for member in running:
             self._start_node(member, say)
         self._await_nodes(running, say, timeout)
@@ -441,8 +446,15 @@ class Localnet:
     def _start_broker(self, ports: Ports, members: list[Member], say: Say, timeout: float) -> None:
         if self._alive("broker"):
             return
-        users = {}
+        revoked = self._doorman().revoked_names()
+        users = {
+            user: inbox
+            for user, inbox in self._broker_users().items()
+            if user not in {broker_user_name(name) for name in revoked}
+        }
         for member in members:
+            if member.x500 in revoked:
+                continue
             certs = load_node_certificates(self.node_dir(member))
             users[broker_user_name(member.x500)] = inbox_queue_name(certs.party.owning_key)
         broker_home = self.home / "broker"
@@ -450,7 +462,7 @@ class Localnet:
         # A supervisor killed with SIGKILL leaves its `ready` file behind: without this, the
         # wait below would return before the new broker is up.
         (broker_home / "ready").unlink(missing_ok=True)
-        (broker_home / "users.json").write_text(json.dumps(users, indent=2))
+        self._users_file.write_text(json.dumps(users, indent=2))
         say(f"Starting the private RabbitMQ (TLS only) on 127.0.0.1:{ports.broker}")
         self._spawn(
             "broker",
@@ -476,6 +488,65 @@ class Localnet:
         )
         self._wait_for(lambda: (broker_home / "ready").exists(), "broker", timeout)
         say("RabbitMQ is ready")
+
+    # -- revocation -------------------------------------------------------------------------
+
+    def _doorman(self) -> Doorman:
+        """The doorman over the network's database, with its (dev, unencrypted) CA key: the
+        operator's seat, as `python -m networkmap approve|revoke` takes it."""
+        home = NetworkHome(self.home)
+        return Doorman(
+            home.database,
+            root_cert=home.load_cert(home.root_cert),
+            doorman_cert=home.load_cert(home.doorman_cert),
+            doorman_key=home.load_key(home.doorman_key),
+        )
+
+    @property
+    def _users_file(self) -> Path:
+        return self.home / "broker" / "users.json"
+
+    def _broker_users(self) -> dict[str, str]:
+        try:
+            return dict(json.loads(self._users_file.read_text()))
+        except FileNotFoundError:
+            return {}
+
+    def revoke(self, name: X500Name, reason: str, say: Say, timeout: float = 60.0) -> None:
+        """Revoke `name` at the doorman (its certificates go on the CRL the map serves, the map
+        drops it), then shut it out of the broker: its user deleted, its connections closed."""
+        try:
+            self._doorman().revoke(name, reason)
+        except DoormanError as exc:
+            raise LocalnetError(f"cannot revoke {name}: {exc}") from exc
+        say(f"The doorman revoked {name}: {reason}")
+        users = self._broker_users()
+        users.pop(broker_user_name(name), None)
+        self._sync_broker(users, timeout)
+        say(f"The broker shut out {broker_user_name(name)}")
+
+    def add_broker_user(self, name: X500Name, inbox: str, timeout: float = 60.0) -> None:
+        """Give a node admitted after `create` (see the attack suite) its own-inbox user."""
+        users = self._broker_users()
+        users[broker_user_name(name)] = inbox
+        self._sync_broker(users, timeout)
+
+    def _sync_broker(self, users: dict[str, str], timeout: float) -> None:
+        """Write the broker's users and, if it runs, have it reconcile (SIGHUP) and wait until
+        it has: users not in `users` are deleted and their connections closed."""
+        text = json.dumps(users, indent=2)
+        self._users_file.write_text(text)
+        pid = self._pid("broker")
+        if pid is None or not self._alive("broker"):
+            return
+        done = self.home / "broker" / "reconciled"
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        os.kill(pid, signal.SIGHUP)
+
+        def reconciled() -> bool:
+            return done.exists() and done.read_text() == digest
+
+        self._wait_for(reconciled, "broker", timeout)
 
     def _start_network_map(self, ports: Ports, say: Say, timeout: float) -> None:
         if self._alive("networkmap"):

@@ -11,7 +11,8 @@ the address it listens on and 127.0.0.1. Peers verify it against the network roo
 the broker (TLS only, EXTERNAL only), gives each hosted node its user (its own inbox only) and
 declares the inboxes, then follows the network map: every node of another organisation gets a
 user that may only publish (`peer_permissions`), so the broker accepts its TLS login and checks
-its `user_id`. Nobody copies a certificate or a user list between organisations.
+its `user_id`; a peer that leaves the map (the doorman revoked it) loses its user and its open
+connections. Nobody copies a certificate or a user list between organisations.
 
 The consortium option (`init` with a `ConsortiumSettings`): the broker is one member of a
 RabbitMQ cluster the organisations share (same Erlang cookie, distribution on the host's
@@ -275,8 +276,8 @@ class OrgBroker:
 
     def sync_peers(self) -> list[str]:
         """Give every node on the network map that this broker does not host a publish-only
-        user (a consortium member: its own-inbox user and quorum inbox); returns the users
-        added."""
+        user (a consortium member: its own-inbox user and quorum inbox), and shut out the peer
+        users of nodes no longer on it (revoked); returns the users added."""
         try:
             _, infos = asyncio.run(self._map.fetch_all())
         except NetworkMapClientError as exc:
@@ -296,7 +297,17 @@ class OrgBroker:
         if new:
             self.peer_users.update(new)
             log.info("added %d peer user(s): %s", len(new), "; ".join(new))
-        if new or not self.peers_file.exists():
+        # A peer gone from the map (the map and our client both leave revoked nodes out) may
+        # neither log in again nor keep publishing on a connection it already has.
+        gone = sorted(self.peer_users - set(inboxes))
+        for user in gone:
+            self.broker.revoke_user(user, "left the network map (revoked)")
+            self.peer_users.discard(user)
+        if gone:
+            log.warning(
+                "shut out %d peer user(s) gone from the map: %s", len(gone), "; ".join(gone)
+            )
+        if new or gone or not self.peers_file.exists():
             _write_atomically(self.peers_file, json.dumps(sorted(self.peer_users), indent=2))
         return new
 

@@ -797,6 +797,20 @@ class PrivateBroker:
     def delete_node_user(self, user: str) -> None:
         self._ctl("delete_user", _check_user(user))
 
+    def revoke_user(self, user: str, reason: str) -> None:
+        """Shut a revoked node out: delete its user, so EXTERNAL login finds no one to log in
+        as, then close the connections it has open, which deleting the user leaves alone.
+        Running it again is harmless."""
+        _check_user(user)
+        if user in self.list_users():
+            self._ctl("delete_user", user)
+        self._ctl("close_all_user_connections", user, f"revoked: {reason}")
+
+    def connected_users(self) -> list[str]:
+        """The user of every open client connection (one entry per connection)."""
+        out = self._ctl("list_connections", "user", "--formatter", "json", quiet=True).stdout
+        return [row["user"] for row in json.loads(out or "[]")]
+
     def _import(self, definitions: Mapping[str, object]) -> None:
         document = {"vhosts": [{"name": self.vhost}], **definitions}
         path = self.home / f"definitions-{secrets.token_hex(4)}.json"

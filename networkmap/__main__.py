@@ -5,9 +5,14 @@
     pending   --home DIR
     approve   --home DIR TICKET
     reject    --home DIR TICKET --reason TEXT
+    revoke    --home DIR NAME --reason TEXT
+    crl       --home DIR
 
 A non-dev (`--production`) network's CA keys are encrypted with the password in
-NETWORKMAP_KEY_PASSWORD, which `serve` and `approve` then need too.
+NETWORKMAP_KEY_PASSWORD, which `serve`, `approve`, `revoke` and `crl` then need too. `revoke`
+puts every certificate the doorman issued the node on a new CRL, drops it from the map and
+refuses its publications; `crl` re-signs the CRL before its next update (a `--dev` server does
+that itself).
 """
 
 from __future__ import annotations
@@ -155,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("--home", type=Path, required=True)
     reject.add_argument("ticket")
     reject.add_argument("--reason", required=True, help="shown to the node operator")
+
+    revoke = commands.add_parser(
+        "revoke", help="revoke an admitted node: its certificates go on the doorman's CRL"
+    )
+    revoke.add_argument("--home", type=Path, required=True)
+    revoke.add_argument("name", type=_x500, help="the node's X.500 name")
+    revoke.add_argument("--reason", required=True, help="recorded with the revocation")
+
+    crl = commands.add_parser("crl", help="sign a fresh CRL (before the current one lapses)")
+    crl.add_argument("--home", type=Path, required=True)
     return parser
 
 
@@ -166,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pending": _pending,
         "approve": _approve,
         "reject": _reject,
+        "revoke": _revoke,
+        "crl": _crl,
     }
     try:
         return commands[args.command](args)
@@ -224,6 +241,7 @@ def _serve(args: argparse.Namespace) -> int:
         network_map_cert=home.load_cert(home.network_map_cert),
         network_map_key=home.load_key(home.network_map_key),
         trusted_names=_trusted_names(args.trust),
+        revocations=doorman,
     )
     service.set_network_parameters(home.load_network_parameters())
     context = server_ssl_context(
@@ -296,6 +314,22 @@ def _approve(args: argparse.Namespace) -> int:
 def _reject(args: argparse.Namespace) -> int:
     registration = _doorman(NetworkHome(args.home), with_key=False).reject(args.ticket, args.reason)
     print(f"rejected {registration.ticket} for {registration.name}: {registration.reason}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    registration = _doorman(NetworkHome(args.home), with_key=True).revoke(args.name, args.reason)
+    print(
+        f"revoked {registration.name} ({registration.reason}); the network map serves the new "
+        "CRL and no longer lists it"
+    )
+    return 0
+
+
+def _crl(args: argparse.Namespace) -> int:
+    doorman = _doorman(NetworkHome(args.home), with_key=True)
+    doorman.issue_crl()
+    print(f"signed a new CRL listing {len(doorman.revoked_serials())} revoked certificate(s)")
     return 0
 
 

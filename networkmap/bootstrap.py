@@ -68,6 +68,7 @@ from dlt.node.network_map_types import (
     chain_to_pem,
 )
 from dlt.node.node_info import NodeInfo
+from networkmap.doorman import Doorman
 
 KEY_PASSWORD_ENV = "NETWORKMAP_KEY_PASSWORD"
 """Environment variable holding the password of the CA keys of a non-dev network."""
@@ -354,8 +355,10 @@ def bootstrap_network(
     home.mkdir(parents=True, exist_ok=True)
     _write_ca(layout, ca, key_password)
     _write_service_identity(layout, ca, organisation, service_hosts, key_password, validity, now)
+    doorman = Doorman(layout.database, root_cert=ca.root_cert, doorman_cert=ca.doorman_cert)
     for household in meters:
-        _write_meter(layout, ca, household, key_password, validity, now)
+        meter = _write_meter(layout, ca, household, key_password, validity, now)
+        doorman.record_issued(household, meter, CertRole.METER)
     root_pem = chain_to_pem([ca.root_cert])
     layout.truststore.write_bytes(root_pem)
     parameters_bytes = encode(signed_parameters)
@@ -380,6 +383,7 @@ def bootstrap_network(
             notary=notary,
         )
         _write_node(node, root_pem, parameters_bytes)
+        doorman.record_bootstrapped(name, (certs.node_ca_cert, ca.doorman_cert, ca.root_cert))
         built.append(node)
     return BootstrapResult(
         home=layout,
@@ -487,12 +491,13 @@ def _write_meter(
     password: bytes | None,
     validity: timedelta,
     now: datetime | None,
-) -> None:
+) -> x509.Certificate:
     cert, key = ca.enrol_meter(household, validity=validity, now=now)
     directory = layout.meter_dir(household)
     directory.mkdir(parents=True, mode=0o700)
     (directory / "meter.pem").write_bytes(chain_to_pem([cert, ca.doorman_cert]))
     write_private_key(directory / "meter.key", key, password)
+    return cert
 
 
 def _write_service_identity(

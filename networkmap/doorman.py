@@ -7,6 +7,11 @@ rejects it. The node CA it issues is bound to the approved name by critical name
 (see dlt.identity.name_constraints): the node can certify nothing else. Requests live in SQLite,
 so a restart, or an operator command run in another process against the same file, sees the
 same state.
+
+The operator may revoke an admitted node: the doorman lists the serials of every certificate it
+issued the node (its node CA, which signed the node's TLS and identity certificates, and its
+meters) in a CRL it signs with the doorman CA key, numbered upwards, which the network map
+serves and nodes and brokers check paths against (see dlt.identity.revocation).
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from __future__ import annotations
 import enum
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,13 +41,19 @@ from dlt.identity import (
     CertRole,
     InvalidX500NameError,
     X500Name,
+    cert_to_pem,
     certificate_name,
+    certs_from_pem,
     csr_from_pem,
     sign_csr,
 )
+from dlt.identity.revocation import RevokedCertificate, crl_to_pem, issue_crl
 from dlt.node.network_map_types import chain_to_pem
 
 DEFAULT_NODE_CA_VALIDITY = timedelta(days=3 * 365)
+DEFAULT_CRL_VALIDITY = timedelta(days=30)
+CRL_REFRESH_MARGIN = timedelta(days=1)
+"""A doorman holding its key re-signs the CRL once it is this close to its next update."""
 MAX_REASON_LENGTH = 500
 SQLITE_BUSY_TIMEOUT = 10.0
 
@@ -60,7 +71,26 @@ CREATE TABLE IF NOT EXISTS registrations (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS registrations_live_name
     ON registrations (name) WHERE status != 'rejected';
+CREATE TABLE IF NOT EXISTS issued_certificates (
+    serial TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    issued_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revocations (
+    name TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    revoked_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS crls (
+    number INTEGER PRIMARY KEY,
+    bundle_pem BLOB NOT NULL,
+    next_update TEXT NOT NULL
+);
 """
+"""A revoked node keeps its registration row ('approved', so its name stays held and cannot be
+registered again by another key); `revocations` says it is revoked, and `issued_certificates`
+which serials the CRL lists for it."""
 
 
 class DoormanError(Exception):
@@ -87,10 +117,16 @@ class MissingSigningKeyError(DoormanError):
     """Signing was asked of a doorman opened without its CA key."""
 
 
+class UnknownNodeError(DoormanError):
+    """No admitted node has this name, so there is nothing to revoke."""
+
+
 class RegistrationStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    REVOKED = "revoked"
+    """Approved, then revoked by the operator: the certificates issued are on the CRL."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +142,7 @@ class Registration:
     reason: str | None = None
     certificate_chain_pem: bytes | None = None
     """Node CA, doorman CA and root, leaf first; set once approved."""
+    revoked_at: datetime | None = None
 
 
 class Doorman:
@@ -120,8 +157,10 @@ class Doorman:
         doorman_key: PrivateKey | None = None,
         dev_mode: bool = False,
         validity: timedelta = DEFAULT_NODE_CA_VALIDITY,
+        crl_validity: timedelta = DEFAULT_CRL_VALIDITY,
     ) -> None:
         self.database = database
+        self.crl_validity = crl_validity
         self.root_cert = root_cert
         self.doorman_cert = doorman_cert
         self._doorman_key = doorman_key
@@ -142,6 +181,11 @@ class Doorman:
             ).fetchone()
             if row is not None:
                 existing = _registration(row)
+                if _revoked_at(db, name) is not None:
+                    raise RegistrationStateError(
+                        f"{name} was revoked by the network operator; a revoked node cannot "
+                        "register again, under that name or with that key"
+                    )
                 if existing.public_key != key:
                     raise DuplicateNameError(
                         f"{name} is already {existing.status.value} with another key (ticket "
@@ -150,6 +194,7 @@ class Doorman:
                     )
                 return self._approve(db, existing) if self.dev_mode else existing
             _refuse_folded_duplicate(db, name)
+            _refuse_revoked_key(db, key)
             ticket = secrets.token_hex(16)
             db.execute(
                 "INSERT INTO registrations (ticket, name, public_key, csr_pem, status, "
@@ -224,10 +269,11 @@ class Doorman:
             row = db.execute(
                 "SELECT status FROM registrations WHERE name = ?", (str(household),)
             ).fetchone()
-        if row is None or row["status"] != RegistrationStatus.APPROVED.value:
+            revoked = _revoked_at(db, household) is not None
+        if row is None or row["status"] != RegistrationStatus.APPROVED.value or revoked:
             raise InvalidRegistrationError(
-                f"{household} is not an admitted node, so it cannot have a meter; approve its "
-                "registration first"
+                f"{household} is not an admitted node (or was revoked), so it cannot have a "
+                "meter; approve its registration first"
             )
         if self._doorman_key is None:
             raise MissingSigningKeyError("this doorman was opened without the doorman CA key")
@@ -241,6 +287,8 @@ class Doorman:
             )
         except (ValueError, CertificatePathError) as exc:
             raise InvalidRegistrationError(f"cannot issue a meter for {household}: {exc}") from exc
+        with self._transaction() as db:
+            _record_issued(db, household, meter, CertRole.METER)
         return chain_to_pem((meter, self.doorman_cert, self.root_cert))
 
     # -- operator ---------------------------------------------------------------------------
@@ -312,12 +360,134 @@ class Doorman:
                 f"cannot issue a certificate for {registration.name}: {exc}"
             ) from exc
         chain = chain_to_pem((node_ca, self.doorman_cert, self.root_cert))
+        _record_issued(db, registration.name, node_ca, CertRole.NODE_CA)
         db.execute(
             "UPDATE registrations SET status = 'approved', certificate_chain_pem = ?, "
             "decided_at = ? WHERE ticket = ?",
             (chain, _now().isoformat(), registration.ticket),
         )
         return self._get(db, registration.ticket)
+
+    def record_bootstrapped(
+        self, name: X500Name, node_ca_chain: Sequence[x509.Certificate]
+    ) -> None:
+        """Record a node CA the bootstrapper issued offline (with this doorman's CA key) as an
+        approved registration, so the operator can revoke it like any other."""
+        node_ca = node_ca_chain[0]
+        key = public_key_from_cryptography(node_ca.public_key())
+        now = _now().isoformat()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO registrations (ticket, name, public_key, csr_pem, status, "
+                "certificate_chain_pem, submitted_at, decided_at) "
+                "VALUES (?, ?, ?, ?, 'approved', ?, ?, ?)",
+                (
+                    secrets.token_hex(16),
+                    str(name),
+                    key.encoded,
+                    b"",
+                    chain_to_pem(node_ca_chain),
+                    now,
+                    now,
+                ),
+            )
+            _record_issued(db, name, node_ca, CertRole.NODE_CA)
+
+    def record_issued(self, name: X500Name, cert: x509.Certificate, role: CertRole) -> None:
+        """Record a certificate issued offline to `name` (a bootstrapped meter), so revoking
+        `name` revokes it too."""
+        with self._transaction() as db:
+            _record_issued(db, name, cert, role)
+
+    # -- revocation -------------------------------------------------------------------------
+
+    def revoke(self, name: X500Name, reason: str) -> Registration:
+        """Revoke the admitted node `name`: every certificate the doorman issued it goes on a
+        newly signed CRL (again: no-op). Its name stays held, so no one can take it over."""
+        reason = " ".join(reason.split())[:MAX_REASON_LENGTH]
+        if not reason:
+            raise RegistrationStateError("give a reason for the revocation: it is recorded")
+        if self._doorman_key is None:
+            raise MissingSigningKeyError(
+                "this doorman was opened without the doorman CA key, so it cannot sign the "
+                "CRL; load the key from the network home's ca/ directory"
+            )
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT * FROM registrations WHERE name = ? AND status = 'approved'", (str(name),)
+            ).fetchone()
+            if row is None:
+                raise UnknownNodeError(
+                    f"no admitted node is called {name}; revoke a node by its exact X.500 name "
+                    "as its registration shows it"
+                )
+            if _revoked_at(db, name) is None:
+                chain = certs_from_pem(row["certificate_chain_pem"])
+                _record_issued(db, name, chain[0], CertRole.NODE_CA)
+                db.execute(
+                    "INSERT INTO revocations (name, reason, revoked_at) VALUES (?, ?, ?)",
+                    (str(name), reason, _now().isoformat()),
+                )
+                self._issue_crl(db)
+            return self._get(db, row["ticket"])
+
+    def revoked_serials(self) -> frozenset[int]:
+        """Serials of every certificate the doorman issued to a node since revoked."""
+        with self._transaction() as db:
+            return frozenset(int(serial, 16) for serial, _ in _revoked_entries(db))
+
+    def revoked_names(self) -> frozenset[X500Name]:
+        with self._transaction() as db:
+            return frozenset(
+                X500Name.parse(row["name"]) for row in db.execute("SELECT name FROM revocations")
+            )
+
+    def crl_bundle(self) -> bytes | None:
+        """The newest CRL (PEM) followed by the doorman CA certificate that signed it; a doorman
+        holding its key signs a fresh one when there is none or it is near its next update.
+        None when no CRL was ever issued and this doorman cannot sign one."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT bundle_pem, next_update FROM crls ORDER BY number DESC LIMIT 1"
+            ).fetchone()
+            due = row is None or datetime.fromisoformat(row["next_update"]) - _now() < (
+                CRL_REFRESH_MARGIN
+            )
+            if due and self._doorman_key is not None:
+                return self._issue_crl(db)
+        return None if row is None else bytes(row["bundle_pem"])
+
+    def issue_crl(self) -> bytes:
+        """Sign a new CRL (the next number, a fresh next update) over every revocation."""
+        if self._doorman_key is None:
+            raise MissingSigningKeyError(
+                "this doorman was opened without the doorman CA key, so it cannot sign the CRL"
+            )
+        with self._transaction() as db:
+            return self._issue_crl(db)
+
+    def _issue_crl(self, db: sqlite3.Connection) -> bytes:
+        assert self._doorman_key is not None
+        (last,) = db.execute("SELECT COALESCE(MAX(number), 0) FROM crls").fetchone()
+        now = _now()
+        next_update = now + self.crl_validity
+        crl = issue_crl(
+            issuer_cert=self.doorman_cert,
+            issuer_key=self._doorman_key,
+            revoked=[
+                RevokedCertificate(int(serial, 16), datetime.fromisoformat(revoked_at))
+                for serial, revoked_at in _revoked_entries(db)
+            ],
+            number=last + 1,
+            this_update=now,
+            next_update=next_update,
+        )
+        bundle = crl_to_pem(crl) + cert_to_pem(self.doorman_cert)
+        db.execute(
+            "INSERT INTO crls (number, bundle_pem, next_update) VALUES (?, ?, ?)",
+            (last + 1, bundle, next_update.isoformat()),
+        )
+        return bundle
 
     # -- storage ----------------------------------------------------------------------------
 
@@ -326,13 +496,52 @@ class Doorman:
 
     @staticmethod
     def _get(db: sqlite3.Connection, ticket: str) -> Registration:
-        row = db.execute("SELECT * FROM registrations WHERE ticket = ?", (ticket,)).fetchone()
+        row = db.execute(
+            "SELECT r.*, v.reason AS revocation_reason, v.revoked_at FROM registrations r "
+            "LEFT JOIN revocations v ON v.name = r.name AND r.status = 'approved' "
+            "WHERE r.ticket = ?",
+            (ticket,),
+        ).fetchone()
         if row is None:
             raise UnknownTicketError(
                 f"no registration has ticket {ticket!r}; list open requests with "
                 "`python -m networkmap pending --home DIR`"
             )
-        return _registration(row)
+        registration = _registration(row)
+        if row["revoked_at"] is None:
+            return registration
+        return replace(
+            registration,
+            status=RegistrationStatus.REVOKED,
+            reason=row["revocation_reason"],
+            revoked_at=datetime.fromisoformat(row["revoked_at"]),
+        )
+
+
+def _record_issued(
+    db: sqlite3.Connection, name: X500Name, cert: x509.Certificate, role: CertRole
+) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO issued_certificates (serial, name, role, issued_at) "
+        "VALUES (?, ?, ?, ?)",
+        (f"{cert.serial_number:x}", str(name), role.name, _now().isoformat()),
+    )
+
+
+def _revoked_at(db: sqlite3.Connection, name: X500Name) -> str | None:
+    row = db.execute("SELECT revoked_at FROM revocations WHERE name = ?", (str(name),)).fetchone()
+    return None if row is None else row["revoked_at"]
+
+
+def _revoked_entries(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(serial in hex, revoked at) of every certificate issued to a revoked node."""
+    return [
+        (row["serial"], row["revoked_at"])
+        for row in db.execute(
+            "SELECT i.serial, v.revoked_at FROM issued_certificates i "
+            "JOIN revocations v ON v.name = i.name ORDER BY i.serial"
+        )
+    ]
 
 
 def _refuse_folded_duplicate(db: sqlite3.Connection, name: X500Name) -> None:
@@ -346,6 +555,20 @@ def _refuse_folded_duplicate(db: sqlite3.Connection, name: X500Name) -> None:
                 f"{name} differs from '{other}', which is already registered, only in case or "
                 "spacing; request a name that differs in letters"
             )
+
+
+def _refuse_revoked_key(db: sqlite3.Connection, key: SingleKey) -> None:
+    """A revoked node's key stays revoked: it may not come back under a new name."""
+    row = db.execute(
+        "SELECT r.name FROM registrations r JOIN revocations v ON v.name = r.name "
+        "WHERE r.public_key = ?",
+        (key.encoded,),
+    ).fetchone()
+    if row is not None:
+        raise RegistrationStateError(
+            f"this key belongs to {row['name']}, which the network operator revoked; generate "
+            "a new node CA key"
+        )
 
 
 def _registration(row: sqlite3.Row) -> Registration:

@@ -3,7 +3,8 @@
 A NodeInfo is accepted only if its identity chain leads to the network root through *our*
 doorman, its identity matches its certificate and its node signed it. The newest serial per node
 name wins; older NodeInfos stay fetchable by hash, since a node may be reading a map listing them.
-State lives in SQLite next to the doorman's, so a restart serves the same map.
+State lives in SQLite next to the doorman's, so a restart serves the same map. A node the
+doorman revoked is dropped from the map and may publish nothing more.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 
@@ -76,6 +78,10 @@ class NodeInfoRefusedError(NetworkMapServiceError):
     """A NodeInfo that does not verify, was not admitted by our doorman, or is too old."""
 
 
+class RevokedNodeError(NodeInfoRefusedError):
+    """A NodeInfo from a node the doorman revoked, or whose certificates it revoked."""
+
+
 class StaleNodeInfoError(NetworkMapServiceError):
     """A NodeInfo whose serial is not newer than the one already published for that node."""
 
@@ -92,6 +98,15 @@ class NoNetworkParametersError(NetworkMapServiceError):
     """The service has no network parameters yet, so it cannot serve a map."""
 
 
+class Revocations(Protocol):
+    """What the doorman revoked (see `Doorman.revoke`), read anew on each use: the operator
+    revokes from another process."""
+
+    def revoked_serials(self) -> frozenset[int]: ...
+
+    def revoked_names(self) -> frozenset[X500Name]: ...
+
+
 class NetworkMapService:
     """Accepts SignedNodeInfos and serves the signed network map, node infos and parameters."""
 
@@ -104,6 +119,7 @@ class NetworkMapService:
         network_map_cert: x509.Certificate,
         network_map_key: PrivateKey,
         trusted_names: Mapping[str, Sequence[X500Name]] | None = None,
+        revocations: Revocations | None = None,
     ) -> None:
         """`trusted_names` says, per purpose (such as "energy.market-rules"), which admitted
         nodes' legal identity keys the parameters trust for it: when such a node publishes
@@ -122,6 +138,7 @@ class NetworkMapService:
         self._key = network_map_key
         self._lock = threading.Lock()
         self._cached_map: tuple[NetworkMap, SignedNetworkMap] | None = None
+        self._revocations = revocations
         self._trusted_names = {
             purpose: tuple(names) for purpose, names in (trusted_names or {}).items()
         }
@@ -230,6 +247,7 @@ class NetworkMapService:
         except InvalidNodeInfoError as exc:
             raise NodeInfoRefusedError(str(exc)) from exc
         self._check_our_doorman(signed, str(info.name))
+        self._check_not_revoked(signed, info.name)
         with self._transaction() as db:
             parameters = self._current_parameters(db)
             if (
@@ -279,6 +297,21 @@ class NetworkMapService:
                 f"({self.doorman_cert.subject.rfc4514_string()}); register with this doorman"
             )
 
+    def _check_not_revoked(self, signed: SignedNodeInfo, name: X500Name) -> None:
+        if self._revocations is None:
+            return
+        serials = self._revocations.revoked_serials()
+        revoked = [
+            c
+            for c in signed.identity_chain
+            if c.issuer == self.doorman_cert.subject and c.serial_number in serials
+        ]
+        if revoked or name in self._revocations.revoked_names():
+            raise RevokedNodeError(
+                f"{name} was revoked by the network operator; a revoked node may not publish "
+                "to the network map"
+            )
+
     def signed_node_info(self, node_info_hash: SecureHash) -> SignedNodeInfo:
         with self._transaction() as db:
             row = db.execute(
@@ -293,11 +326,13 @@ class NetworkMapService:
     # -- the map ----------------------------------------------------------------------------
 
     def network_map(self) -> NetworkMap:
-        """The current map, unsigned: the newest NodeInfo hash per node, sorted."""
+        """The current map, unsigned: the newest NodeInfo hash per node not revoked, sorted."""
+        revoked = {str(n) for n in self._revocations.revoked_names()} if self._revocations else ()
         with self._transaction() as db:
             hashes = [
                 SecureHash.parse(row["hash"])
-                for row in db.execute("SELECT hash FROM current_node_infos ORDER BY hash")
+                for row in db.execute("SELECT name, hash FROM current_node_infos ORDER BY hash")
+                if row["name"] not in revoked
             ]
             parameters_hash = self._current_parameters_hash(db)
         if parameters_hash is None:

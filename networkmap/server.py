@@ -7,13 +7,16 @@ errors are a 4xx/5xx status with a one-line text/plain reason):
     GET  /certificate/<ticket>                         -> 200 chain PEM | 202 pending | 403 reason
     POST /publish                   SignedNodeInfo     -> 200 node info hash (text)
     GET  /network-map                                  -> 200 SignedNetworkMap | 304
+    GET  /network-map/crl                              -> 200 CRL + doorman CA PEM | 304 | 404
     GET  /node-info/<hash>                             -> 200 SignedNodeInfo
     GET  /network-parameters/<hash>                    -> 200 SignedNetworkParameters
     GET  /health                                       -> 200 "ok"
 
 The map carries an ETag (the SHA-256 of its bytes): a node that sends it back in If-None-Match
 gets a bodiless 304 while the map is unchanged. NodeInfos and parameters are addressed by the
-hash of their content, so they never change and may be kept. Connections are kept alive; the
+hash of their content, so they never change and may be kept. The doorman's CRL is served the
+way the map is, with an ETag, followed by the doorman CA certificate that signed it; 404 until
+the doorman has issued one. Connections are kept alive; the
 service's database work runs in worker threads, off the server's event loop.
 """
 
@@ -44,6 +47,7 @@ from networkmap.doorman import (
     MissingSigningKeyError,
     RegistrationStateError,
     RegistrationStatus,
+    UnknownNodeError,
     UnknownTicketError,
 )
 from networkmap.network_map import (
@@ -69,13 +73,15 @@ NO_STORE = "no-store"
 REVALIDATE = "no-cache"
 IMMUTABLE = "max-age=31536000, immutable"
 ENDPOINTS = (
-    "/certificate, /publish, /network-map, /node-info/<hash>, /network-parameters/<hash>, /health"
+    "/certificate, /publish, /network-map, /network-map/crl, /node-info/<hash>, "
+    "/network-parameters/<hash>, /health"
 )
 
 _ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidRegistrationError: HTTPStatus.BAD_REQUEST,
     DuplicateNameError: HTTPStatus.CONFLICT,
     UnknownTicketError: HTTPStatus.NOT_FOUND,
+    UnknownNodeError: HTTPStatus.NOT_FOUND,
     RegistrationStateError: HTTPStatus.CONFLICT,
     MissingSigningKeyError: HTTPStatus.SERVICE_UNAVAILABLE,
     MalformedSubmissionError: HTTPStatus.BAD_REQUEST,
@@ -213,6 +219,7 @@ class NetworkMapServer:
                 Route("/certificate/{ticket}", _guarded(self._registration), methods=["GET"]),
                 Route("/publish", _guarded(self._publish), methods=["POST"]),
                 Route("/network-map", _guarded(self._network_map), methods=["GET"]),
+                Route("/network-map/crl", _guarded(self._crl), methods=["GET"]),
                 Route("/node-info/{hash}", _guarded(self._node_info), methods=["GET"]),
                 Route("/network-parameters/{hash}", _guarded(self._parameters), methods=["GET"]),
                 Route("/health", _guarded(self._health), methods=["GET"]),
@@ -260,6 +267,8 @@ class NetworkMapServer:
             return Response(registration.certificate_chain_pem, media_type=PEM)
         if registration.status is RegistrationStatus.REJECTED:
             return _text(HTTPStatus.FORBIDDEN, f"rejected: {registration.reason}")
+        if registration.status is RegistrationStatus.REVOKED:
+            return _text(HTTPStatus.FORBIDDEN, f"revoked: {registration.reason}")
         return _text(
             HTTPStatus.ACCEPTED,
             f"pending: registration {ticket} awaits the doorman operator's approval",
@@ -280,6 +289,18 @@ class NetworkMapServer:
         if _matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=headers)
         return Response(body, media_type=CBOR, headers=headers)
+
+    async def _crl(self, request: Request) -> Response:
+        bundle = await run_in_threadpool(self.doorman.crl_bundle)
+        if bundle is None:
+            return _text(
+                HTTPStatus.NOT_FOUND, "the doorman has issued no CRL yet: no node is revoked"
+            )
+        etag = _etag(bundle)
+        headers = {"ETag": etag, "Cache-Control": REVALIDATE}
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=HTTPStatus.NOT_MODIFIED, headers=headers)
+        return Response(bundle, media_type=PEM, headers=headers)
 
     async def _node_info(self, request: Request) -> Response:
         node_info_hash = _parse_hash(request.path_params["hash"])

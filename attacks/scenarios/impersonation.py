@@ -1,9 +1,12 @@
 """Impersonation: certificates a node mints for another name, a node the network never
-admitted, an expired certificate, an RPC user without the permission it needs, and repeated
-bad passwords. Every attempt is made against the running network's own broker and RPC.
+admitted, an expired certificate, a revoked one, an RPC user without the permission it needs,
+and repeated bad passwords. Every attempt is made against the running network's own broker,
+network map and RPC.
 
-Revocation is not tried: the platform has no certificate revocation (no CRL or OCSP), so a
-revoked certificate cannot be told from a valid one; the report says so.
+The revoked certificate belongs to a member the attacker admitted and the operator then
+revoked (see attacks.revoked): with its unexpired certificate it tries to log in to the broker,
+to publish into the honest payee's inbox on a connection it opened before the revocation, and to
+publish a NodeInfo.
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ import aio_pika
 from attacks.impostors import mint_tls
 from attacks.network import ATTACKER, BANK, CURRENCY, HONEST_PAYEE
 from attacks.observe import ledger
+from attacks.revoked import (
+    RevokedMember,
+    admit_then_revoke,
+    logs_in,
+    publishes_node_info,
+    publishes_on_held_connection,
+)
 from attacks.scenario import AttackContext, Latency, Row
 from dlt.identity import DevCertificateAuthority, cert_to_pem
 from dlt.messaging.amqp import TlsMaterial
@@ -32,7 +42,9 @@ AUDITOR_PERMISSIONS = ["InvokeRpc.NodeInfo"]
 
 class ImpersonationScenario:
     name = "impersonation"
-    summary = "minted and foreign certificates at the broker, RPC without permission or password"
+    summary = (
+        "minted, foreign and revoked certificates at the broker, RPC without permission or password"
+    )
     default_count = 30
     full_count = 500
 
@@ -42,6 +54,11 @@ class ImpersonationScenario:
             ("cert-for-another-name", _minted_for_victim, "broker refused the TLS handshake"),
             ("not-admitted (foreign CA)", _foreign_ca, "broker refused the TLS handshake"),
             ("expired-cert", _expired, "broker refused the TLS handshake"),
+            (
+                "revoked-cert",
+                _Revoked(),
+                "refused: held connection, broker login, NodeInfo publication",
+            ),
             ("rpc-without-permission", _unpermitted(password), "refused: permission denied"),
             ("bad-passwords", _bad_password, "refused: unauthenticated"),
         ]
@@ -65,7 +82,9 @@ class ImpersonationScenario:
                     accepted.append(f"the bank's ledger changed: {before} -> {after}")
                 honest: Latency = measured()
                 notes = f"every attempt {expected}" if not accepted else "LET IN"
-                if label.endswith("-cert") or "name" in label or "CA" in label:
+                if isinstance(attempt, _Revoked):
+                    notes += f"; control: {attempt.control}"
+                elif label.endswith("-cert") or "name" in label or "CA" in label:
                     notes += f"; control: {control}"
                 rows.append(
                     Row(
@@ -152,6 +171,29 @@ async def _expired(context: AttackContext) -> str | None:
     if await _connects(context, tls):
         return "an expired certificate logged in to the broker"
     return None
+
+
+class _Revoked:
+    """The revoked-cert attempts: the member is admitted and revoked at the first one."""
+
+    def __init__(self) -> None:
+        self._member: RevokedMember | None = None
+        self.control = "not run"
+
+    async def __call__(self, context: AttackContext) -> str | None:
+        if self._member is None:
+            self._member = await admit_then_revoke(context)
+            self.control = (
+                f"{self._member.name} logged in and published its NodeInfo before revocation"
+            )
+            if await publishes_on_held_connection(context, self._member):
+                return "a connection opened before the revocation still published to the payee"
+        member = self._member
+        if await logs_in(context, member):
+            return f"the revoked {member.name} logged in to the broker"
+        if await publishes_node_info(member):
+            return f"the revoked {member.name} published a NodeInfo"
+        return None
 
 
 async def _add_auditor(context: AttackContext, password: str) -> None:

@@ -1,4 +1,5 @@
-"""`dlt localnet up|down|status|logs|kill`: a whole network on this machine, from one command.
+"""`dlt localnet up|down|status|logs|kill|revoke`: a whole network on this machine, from one
+command.
 
 The implementation is the deploy tooling (`deploy.localnet`); this module is its command line.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dlt.cli.main import EXIT_OK, CommandError, add_group
 from dlt.cli.progress import Progress
 from dlt.cli.table import table
+from dlt.identity import InvalidX500NameError, X500Name
 
 if TYPE_CHECKING:
     from dlt.cli.main import Subparsers
@@ -82,7 +84,13 @@ def register(subparsers: Subparsers) -> None:
     kill = group.add_parser("kill", help="SIGKILL one component, as a crash would")
     kill.add_argument("component")
     kill.set_defaults(handler=kill_command)
-    for parser in (up, down, status, logs, kill):
+    revoke = group.add_parser(
+        "revoke", help="revoke a node: the doorman lists it on its CRL, the broker shuts it out"
+    )
+    revoke.add_argument("name", help="the node's X.500 name, e.g. 'O=Consumer 2, L=York, C=GB'")
+    revoke.add_argument("--reason", required=True, help="recorded with the revocation")
+    revoke.set_defaults(handler=revoke_command)
+    for parser in (up, down, status, logs, kill, revoke):
         parser.add_argument(
             "--home", type=Path, help="network directory (default: $DLT_HOME, else ./localnet)"
         )
@@ -210,4 +218,17 @@ def kill_command(args: argparse.Namespace) -> int:
     except localnet.LocalnetError as exc:
         raise CommandError(str(exc)) from exc
     print(f"Killed {component}; bring it back with: dlt localnet up")
+    return EXIT_OK
+
+
+def revoke_command(args: argparse.Namespace) -> int:
+    localnet, net = _net(args)
+    try:
+        name = X500Name.parse(args.name)
+    except InvalidX500NameError as exc:
+        raise CommandError(f"{args.name!r} is not an X.500 name: {exc}") from exc
+    try:
+        net.revoke(name, args.reason, print)
+    except localnet.LocalnetError as exc:
+        raise CommandError(str(exc)) from exc
     return EXIT_OK

@@ -25,6 +25,13 @@ class IdentityService:
         for leaf in party.owning_key.leaf_keys:
             self._by_key.setdefault(leaf, party)
 
+    def forget(self, party: Party) -> None:
+        """Drop a party that left the network map (e.g. revoked), with every key mapped to it."""
+        if self._by_name.get(party.name) == party:
+            del self._by_name[party.name]
+        for key in [key for key, owner in self._by_key.items() if owner == party]:
+            del self._by_key[key]
+
     def register_confidential(self, key: PublicKey, owner: Party) -> None:
         """Remember that a fresh key belongs to `owner` (after checking its certificate)."""
         self._by_key[key] = owner

@@ -35,6 +35,16 @@ class NetworkMapCache:
         for listener in self._listeners:
             listener(info)
 
+    def retain(self, names: Iterable[X500Name]) -> list[X500Name]:
+        """Forget every node not in `names` (the current map, less revoked nodes), and its
+        identity, so nothing it sends is accepted any more; returns who was forgotten."""
+        keep = set(names)
+        gone = [name for name in self._nodes if name not in keep]
+        for name in gone:
+            info = self._nodes.pop(name)
+            self._identities.forget(info.legal_identity)
+        return gone
+
     def subscribe(self, listener: Callable[[NodeInfo], None]) -> None:
         self._listeners.append(listener)
 

@@ -8,11 +8,17 @@ hash of their content, are downloaded once. Everything the service returns is ve
 the network root before it is returned: the service is a courier, not an authority. A verified
 object is remembered with the period in which every certificate behind it is valid, and is
 re-verified from its bytes outside that period, so reuse is exactly as strict as checking anew.
+
+The doorman's CRL is fetched with the map, conditionally too, and verified against the doorman
+CA under the root; a NodeInfo whose identity chain holds a revoked certificate is left out of
+what `fetch_all` returns. Once a CRL was seen, one with a lower number, or none at all, is
+refused: the service cannot hide a revocation by replaying or withdrawing the list.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import ssl
 import threading
@@ -43,6 +49,7 @@ from dlt.identity import (
     csr_from_pem,
     validate_path,
 )
+from dlt.identity.revocation import CertificateRevokedError, InvalidCrlError, RevocationList
 from dlt.ledger.network_parameters import NetworkParameters
 from dlt.node.network_map_types import (
     NetworkMap,
@@ -62,6 +69,8 @@ KEEP_ALIVE_SECONDS = 60
 """Idle connections are kept this long: longer than a node's poll interval, shorter than the
 service's own keep-alive, so the client is the side that closes them."""
 _TICKET = re.compile(r"^[0-9a-f]{32}$")
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -159,6 +168,8 @@ class NetworkMapClient:
         self._map: _LastMap | None = None
         """The last map received and its ETag, for the next conditional request."""
         self._verified: dict[tuple[str, SecureHash], _Verified[object]] = {}
+        self._crl: _LastCrl | None = None
+        """The last CRL received, its ETag and what it verified to."""
 
     def close(self) -> None:
         """Close the kept-alive connections."""
@@ -256,6 +267,45 @@ class NetworkMapClient:
         key = ("map", digest)
         return self._remember(url, key, signed.verify, signed.certificate_chain_pem, now)
 
+    def identity_chain(self, node_info_hash: SecureHash) -> tuple[x509.Certificate, ...] | None:
+        """The certificate path a fetched NodeInfo was verified with; None if not fetched."""
+        with self._lock:
+            entry = self._verified.get(("node-info", node_info_hash))
+        return None if entry is None else entry.chain
+
+    def revocations(self, now: datetime | None = None) -> RevocationList | None:
+        """The doorman's CRL, verified against the root; None while the doorman has issued
+        none. A CRL older than one seen before, or a missing one after one was seen, is
+        refused as untrustworthy."""
+        moment = now or datetime.now(UTC)
+        previous = self._crl
+        headers = {} if previous is None else {"If-None-Match": previous.etag}
+        url, status, body, etag = self._request(
+            "GET", "/network-map/crl", headers, expect=(200, 304, 404)
+        )
+        if status == 404:
+            if previous is not None:
+                raise InvalidResponseError(
+                    url, f"the service withdrew the CRL (number {previous.crl.number} was served)"
+                )
+            return None
+        if status == 304:
+            if previous is None:
+                raise InvalidResponseError(url, "answered 304 to a request that named no CRL")
+            body = previous.bundle
+        try:
+            crl = RevocationList.verify(body, self.root_cert, moment)
+        except InvalidCrlError as exc:
+            raise InvalidResponseError(url, str(exc)) from exc
+        if previous is not None and crl.number < previous.crl.number:
+            raise InvalidResponseError(
+                url,
+                f"the service sent CRL number {crl.number}, older than number "
+                f"{previous.crl.number} it served before",
+            )
+        self._crl = _LastCrl(etag or "", body, crl)
+        return crl
+
     def node_info(self, node_info_hash: SecureHash, now: datetime | None = None) -> NodeInfo:
         """The NodeInfo listed under `node_info_hash`, verified against the root; downloaded
         once, since the hash names its content."""
@@ -290,11 +340,13 @@ class NetworkMapClient:
         self._call("GET", "/health", expect=(200,))
 
     async def fetch_all(self) -> tuple[NetworkParameters, list[NodeInfo]]:
-        """The current parameters and every listed NodeInfo, all verified, fetched off-loop.
+        """The current parameters and every listed NodeInfo not revoked, all verified, fetched
+        off-loop.
 
-        Only what is not already verified is downloaded: with an unchanged map this is one
-        conditional request answered by a 304."""
+        Only what is not already verified is downloaded: with an unchanged map and CRL this is
+        two conditional requests answered by a 304."""
         network_map = await asyncio.to_thread(self.network_map)
+        crl = await asyncio.to_thread(self.revocations)
         limit = asyncio.Semaphore(FETCH_CONCURRENCY)
 
         async def fetch_node(node_info_hash: SecureHash) -> NodeInfo:
@@ -314,12 +366,30 @@ class NetworkMapClient:
             fetch_parameters(network_map.parameters_hash),
             asyncio.gather(*(fetch_node(h) for h in network_map.node_info_hashes)),
         )
+        admitted = [
+            info
+            for node_info_hash, info in zip(network_map.node_info_hashes, infos, strict=True)
+            if not self._revoked(crl, node_info_hash, info)
+        ]
         self._forget_all_but(
             {("parameters", network_map.parameters_hash)}
             | {("node-info", h) for h in network_map.node_info_hashes}
             | ({("map", self._map.digest)} if self._map is not None else set())
         )
-        return parameters, list(infos)
+        return parameters, admitted
+
+    def _revoked(
+        self, crl: RevocationList | None, node_info_hash: SecureHash, info: NodeInfo
+    ) -> bool:
+        chain = self.identity_chain(node_info_hash)
+        if crl is None or chain is None:
+            return False
+        try:
+            crl.check_path(chain, f"the NodeInfo of {info.name}")
+        except CertificateRevokedError as exc:
+            log.warning("left out of the network map: %s", exc)
+            return True
+        return False
 
     # -- verified objects -------------------------------------------------------------------
 
@@ -347,9 +417,10 @@ class NetworkMapClient:
         if cached is not None:
             return cached  # type: ignore[return-value]
         value = self._verified_value(url, lambda: verify(self.root_cert, moment))
-        valid_from, valid_until = _validity([*certs_from_pem(chain_pem), self.root_cert])
+        chain = tuple(certs_from_pem(chain_pem))
+        valid_from, valid_until = _validity([*chain, self.root_cert])
         with self._lock:
-            self._verified[key] = _Verified(value, valid_from, valid_until)
+            self._verified[key] = _Verified(value, valid_from, valid_until, chain)
         return value
 
     def _forget_all_but(self, keep: set[tuple[str, SecureHash]]) -> None:
@@ -431,6 +502,13 @@ class _LastMap:
 
 
 @dataclass(frozen=True)
+class _LastCrl:
+    etag: str
+    bundle: bytes
+    crl: RevocationList
+
+
+@dataclass(frozen=True)
 class _Verified(Generic[T]):
     """A verified object and the period in which every certificate it was verified with holds;
     outside that period verification would fail, inside it would pass again."""
@@ -438,6 +516,8 @@ class _Verified(Generic[T]):
     value: T
     valid_from: datetime
     valid_until: datetime
+    chain: tuple[x509.Certificate, ...] = ()
+    """The certificates the object was verified with, leaf first: revocation checks them."""
 
     def holds_at(self, moment: datetime) -> bool:
         return self.valid_from <= moment <= self.valid_until

@@ -195,6 +195,9 @@ class NodeProcess:
             node.network_map.update_parameters(parameters)
             for info in infos:
                 node.network_map.add_node(info)
+            gone = node.network_map.retain([*(info.name for info in infos), self.config.name])
+            for name in gone:
+                log.warning("%s left the network map (revoked or removed); forgot it", name)
 
     async def stop(self) -> None:
         if self._follow is not None:

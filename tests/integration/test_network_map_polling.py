@@ -76,7 +76,7 @@ def test_an_unchanged_map_is_answered_304_to_its_etag(start_server, ca) -> None:
     assert changed[2] != body
 
 
-async def test_polling_an_unchanged_map_costs_one_304_on_one_connection(logged_server, ca) -> None:
+async def test_polling_an_unchanged_map_costs_two_304s_on_one_connection(logged_server, ca) -> None:
     server, requests = logged_server
     publisher = client_for(server, ca.root_cert)
     for name in (ALICE, BOB):
@@ -89,7 +89,8 @@ async def test_polling_an_unchanged_map_costs_one_304_on_one_connection(logged_s
         assert await client.fetch_all() == first
 
     assert [(method, path, status) for method, path, status, _ in requests] == [
-        ("GET", "/network-map", 304)
+        ("GET", "/network-map", 304),
+        ("GET", "/network-map/crl", 304),
     ] * 3
     assert len({port for *_, port in requests}) == 1
 
@@ -109,6 +110,7 @@ async def test_only_a_node_info_that_changed_is_downloaded(logged_server, ca) ->
 
     assert [(path, status) for _, path, status, _ in requests] == [
         ("/network-map", 200),
+        ("/network-map/crl", 304),
         (f"/node-info/{newer}", 200),
     ]
     assert {info.name: info.addresses for info in infos}[BOB] == ("amqps://moved",)

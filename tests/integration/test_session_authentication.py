@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from dlt.encoding import encode
+from dlt.flows.errors import FlowException
 from dlt.flows.protocol import SessionMessage, SessionMessageKind
 from dlt.messaging.in_memory import Fault
 from dlt.messaging.transport import OutboundMessage
@@ -78,3 +81,16 @@ async def test_the_counterparty_still_reaches_its_session(network):
 
     assert await alice.run(PingFlow(peer=bob.name, count=3)) == [0, 2, 4]
     assert dropped(alice) == 0
+
+
+async def test_a_node_forgotten_for_leaving_the_map_cannot_open_a_session(network):
+    """A revoked node is left off the map, so its peers forget it (NetworkMapCache.retain):
+    what it sends afterwards, on its still valid connection, starts nothing."""
+    alice, bob, mallory = await three_nodes(network)
+    forgotten = alice.node.network_map.retain([alice.name, bob.name])
+    assert forgotten == [mallory.name]
+    assert alice.node.services.identity.party_from_name(mallory.name) is None
+
+    with pytest.raises(FlowException, match="does not know the sender"):
+        await mallory.run(PingFlow(peer=alice.name, count=1), timeout=10)
+    assert await alice.run(PingFlow(peer=bob.name, count=1)) == [0]
