@@ -99,7 +99,8 @@ class RevocationList:
         now: datetime | None = None,
     ) -> RevocationList:
         """Parse a CRL bundle (the CRL, then its issuer's certificate) and verify it: the
-        issuer is a DOORMAN_CA under `root`, it signed the CRL, and the CRL is current."""
+        issuer is a DOORMAN_CA under `root` and it signed the CRL. An expired CRL is still
+        returned (see `expired`): refusing it would stop a node following the map at all."""
         moment = now or datetime.now(UTC)
         crl_part, marker, rest = bundle_pem.partition(b"-----END X509 CRL-----")
         if not marker or _PEM_MARKER not in crl_part:
@@ -128,11 +129,8 @@ class RevocationList:
         except x509.ExtensionNotFound as exc:
             raise InvalidCrlError("the CRL carries no CRL number") from exc
         next_update = crl.next_update_utc
-        if next_update is None or next_update < moment:
-            raise InvalidCrlError(
-                f"the CRL expired at {next_update}; the doorman operator must issue a new one "
-                "(python -m networkmap crl --home DIR)"
-            )
+        if next_update is None:
+            raise InvalidCrlError("the CRL names no next update")
         return cls(
             issuer=issuer,
             number=number.crl_number,
@@ -140,6 +138,11 @@ class RevocationList:
             next_update=next_update,
             serials=frozenset(entry.serial_number for entry in crl),
         )
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """Past its next update: what it revokes still holds, but newer revocations may be
+        missing until the doorman's operator issues a new CRL."""
+        return self.next_update < (now or datetime.now(UTC))
 
     def check_path(self, chain: Sequence[x509.Certificate], what: str) -> None:
         """Raise `CertificateRevokedError` if a certificate of `chain` (leaf first) was issued

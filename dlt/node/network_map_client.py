@@ -303,6 +303,14 @@ class NetworkMapClient:
                 f"the service sent CRL number {crl.number}, older than number "
                 f"{previous.crl.number} it served before",
             )
+        if crl.expired(moment) and (previous is None or previous.crl.number != crl.number):
+            log.warning(
+                "the doorman's CRL number %d expired at %s: the revocations it lists still "
+                "hold, but newer ones may be missing; the operator must issue a new one "
+                "(python -m networkmap crl --home DIR)",
+                crl.number,
+                crl.next_update.isoformat(),
+            )
         self._crl = _LastCrl(etag or "", body, crl)
         return crl
 

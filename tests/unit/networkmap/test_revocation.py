@@ -98,6 +98,18 @@ def test_the_revoked_node_ca_revokes_every_certificate_it_issued(
             crl.check_path(path, what)
 
 
+def test_an_expired_crl_still_revokes_what_it_lists_and_says_it_expired(admitted, dev_ca) -> None:
+    doorman, alice_ca = admitted
+    doorman.revoke(ALICE, "compromised")
+    later = datetime.now(UTC) + timedelta(days=400)
+
+    crl = RevocationList.verify(doorman.crl_bundle(), dev_ca.root_cert, now=later)
+
+    assert crl.expired(later)
+    assert not crl.expired()
+    assert alice_ca.serial_number in crl.serials
+
+
 def test_an_unrevoked_nodes_paths_pass(admitted, dev_ca) -> None:
     doorman, _ = admitted
     doorman.revoke(ALICE, "compromised")
