@@ -25,6 +25,9 @@ own instead of waiting for one another's change."""
 PAYMENT = 1
 BASELINE_OPS = 30
 """Honest payments the baseline measures before any attack."""
+STOP_GRACE = 15.0
+"""Seconds a payment in flight when a window closes may take to finish before the window
+stops waiting for it (the flow itself goes on: an undecided spend is never abandoned)."""
 
 
 def percentile(samples: list[float], fraction: float) -> float | None:
@@ -36,12 +39,13 @@ def percentile(samples: list[float], fraction: float) -> float | None:
     return ordered[rank - 1]
 
 
-def latency(samples_ms: list[float], failures: int = 0) -> Latency:
+def latency(samples_ms: list[float], failures: int = 0, unfinished: int = 0) -> Latency:
     return Latency(
         count=len(samples_ms),
         p50_ms=percentile(samples_ms, 0.50),
         p99_ms=percentile(samples_ms, 0.99),
         failures=failures,
+        unfinished=unfinished,
     )
 
 
@@ -61,6 +65,7 @@ class HonestLoad:
         self.network = network
         self.samples_ms: list[float] = []
         self.failures = 0
+        self.unfinished = 0
         self.errors: list[str] = []
 
     async def run(self, stop: asyncio.Event, limit: int | None = None) -> None:
@@ -80,7 +85,7 @@ class HonestLoad:
                 self.samples_ms.append((time.monotonic() - began) * 1000)
 
     def latency(self) -> Latency:
-        return latency(self.samples_ms, self.failures)
+        return latency(self.samples_ms, self.failures, self.unfinished)
 
 
 @asynccontextmanager
@@ -93,7 +98,12 @@ async def honest_load(network: AttackNetwork) -> AsyncIterator[Callable[[], Late
         yield load.latency
     finally:
         stop.set()
-        await task
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
+        except TimeoutError:
+            load.unfinished += 1
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def baseline(network: AttackNetwork, ops: int = BASELINE_OPS) -> Latency:

@@ -38,6 +38,8 @@ def cells(row: Row) -> list[str]:
     honest = f"{row.honest.count}" + (
         f" ({row.honest.failures} failed)" if row.honest.failures else ""
     )
+    if row.honest.unfinished:
+        honest += f" ({row.honest.unfinished} awaiting the notary)"
     return [
         row.scenario,
         row.mode,

@@ -106,11 +106,14 @@ async def run_scenarios(
 
 
 def _figures(latency: Latency) -> str:
-    if latency.p50_ms is None:
-        return f"{latency.count} ops, {latency.failures} failed"
-    return f"{latency.count} ops, p50 {latency.p50_ms:.0f} ms, p99 {latency.p99_ms:.0f} ms" + (
-        f", {latency.failures} failed" if latency.failures else ""
-    )
+    figures = f"{latency.count} ops"
+    if latency.p50_ms is not None:
+        figures += f", p50 {latency.p50_ms:.0f} ms, p99 {latency.p99_ms:.0f} ms"
+    if latency.failures or latency.p50_ms is None:
+        figures += f", {latency.failures} failed"
+    if latency.unfinished:
+        figures += f", {latency.unfinished} awaiting the notary"
+    return figures
 
 
 def attack(

@@ -36,6 +36,9 @@ class Latency:
     p99_ms: float | None
     failures: int = 0
     """Honest operations that failed in the window (a cost of the attack too)."""
+    unfinished: int = 0
+    """Honest operations still waiting for the notary when the window closed: not failed,
+    they finish once it decides (with f + 1 silent replicas, after the row)."""
 
 
 @dataclass(frozen=True)
