@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cordapp_energy.contracts.energy import Request
-from cordapp_energy.flows import PublishMarketRulesFlow, RequestAndPayFlow
+from cordapp_energy.flows import PublishMarketRulesFlow, RecordMeterReadingFlow, RequestAndPayFlow
 from cordapp_energy.flows.common import finalise, select_payment
 from cordapp_energy.flows.dvp import TradeTerms
 from cordapp_energy.flows.payments import add_payment
@@ -17,7 +17,7 @@ from cordapp_energy.flows.request_and_pay import IssueRequest
 from cordapp_energy.flows.rules import community_rules, rules_for
 from cordapp_energy.meters import MeterReadingState
 from cordapp_energy.simulator.market import balance, holdings, open_market
-from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType
+from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType, PaymentState
 from cordapp_energy.units import energy_cost
 from dlt.flows import FlowException
 from dlt.flows.library import ReceiveStatesFlow, SendTransactionFlow
@@ -264,3 +264,27 @@ async def test_a_buyer_cannot_spend_a_reading_of_the_producers_it_was_not_offere
 
     assert await holdings(consumer, EnergyState, "quantity_wh") == 1_000
     assert (await unconsumed_reading(producer)).issued_wh == 1_000
+
+
+async def test_the_buyers_money_moves_to_the_notary_of_the_producers_reading(tmp_path):
+    market = await open_market(
+        tmp_path, ["Producer A"], ["Consumer A"], opening_balance=10_000, meters=True, notaries=2
+    )
+    try:
+        producer, consumer = market.producers[0], market.consumers[0]
+        page = await consumer.services.vault.query(VaultQueryCriteria(state_types=(PaymentState,)))
+        (coin_notary,) = {sar.state.notary for sar in page.states}
+        other = next(n.party for n in market.notaries if n.party != coin_notary)
+        stx = market.meters[str(producer.name)].sign_reading(
+            WINDOW, 5_000, 0, notary=other, parameters_hash=market.network.parameters.hash
+        )
+        await producer.run(RecordMeterReadingFlow.of(stx))
+
+        bought = await consumer.run(buy(producer, 2_000), timeout=60)
+        await market.network.settle()
+
+        assert bought.tx.notary == other
+        assert await holdings(consumer, EnergyState, "quantity_wh") == 2_000
+        assert await balance(producer) == energy_cost(2_000, PRICE)
+    finally:
+        await market.stop()
