@@ -68,8 +68,9 @@ async def reading_for(
         found = []
     if not found:
         raise FlowException(
-            f"no unused meter reading of {flow.our_identity.name} for {window} is recorded; "
-            "the household's meter must sign one (RecordMeterReadingFlow) before energy is issued"
+            f"no unused meter reading of {flow.our_identity.name} for {window} is free: none is "
+            "recorded (the household's meter must sign one, RecordMeterReadingFlow, before "
+            "energy is issued) or another flow issuing against it holds it until it finishes"
         )
     return found[0]
 
