@@ -83,6 +83,10 @@ class ForgedReadingError(ReadingViolation):
     """The reading is not signed by a meter the network's doorman admitted with a meter role."""
 
 
+class ExpiredMeterError(ReadingViolation):
+    """The reading attests an interval outside its meter certificate's validity period."""
+
+
 class ForeignReadingError(ReadingViolation):
     """The reading belongs to another household than the energy's issuer."""
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import Field, PlainSerializer
 
-from cordapp_energy.errors import ForeignReadingError, ForgedReadingError
+from cordapp_energy.errors import ExpiredMeterError, ForeignReadingError, ForgedReadingError
 from cordapp_energy.states import DeliveryWindow
 from dlt.crypto import Ed25519PrivateKey, SecureHash, SingleKey
 from dlt.encoding import serializable
@@ -107,8 +107,9 @@ def _load(der: bytes, what: str) -> x509.Certificate:
 
 def check_meter(reading: MeterReadingState, parameters: NetworkParameters | None) -> None:
     """Raise `ForgedReadingError` unless a doorman key the network trusts for meters issued the
-    reading's meter certificate with the METER role, and `ForeignReadingError` unless that
-    certificate names the reading's household."""
+    reading's meter certificate with the METER role, `ForeignReadingError` unless that
+    certificate names the reading's household, and `ExpiredMeterError` unless it was valid
+    throughout the reading's interval."""
     if parameters is None or not parameters.signers_for(METER_CA_SIGNERS):
         raise ForgedReadingError(
             f"no key is trusted for {METER_CA_SIGNERS} in the pinned network parameters, so no "
@@ -142,6 +143,24 @@ def check_meter(reading: MeterReadingState, parameters: NetworkParameters | None
         raise ForeignReadingError(
             f"foreign meter reading: the meter {certificate_name(meter)} reads for another "
             f"household than {reading.household.name}"
+        )
+    _check_validity(meter, reading.window)
+
+
+def _check_validity(meter: x509.Certificate, window: DeliveryWindow) -> None:
+    """A meter attests an interval only while its certificate is valid, start to end: the
+    window is when the reading was taken, the one time every verifier agrees on."""
+    valid_from, valid_to = meter.not_valid_before_utc, meter.not_valid_after_utc
+    if window.start < valid_from:
+        raise ExpiredMeterError(
+            f"meter certificate not yet valid: {certificate_name(meter)} is valid from "
+            f"{valid_from:%Y-%m-%d %H:%M} UTC, after the reading's interval {window} began"
+        )
+    if window.end > valid_to:
+        raise ExpiredMeterError(
+            f"meter certificate expired: {certificate_name(meter)} was valid until "
+            f"{valid_to:%Y-%m-%d %H:%M} UTC, before the reading's interval {window} ended; "
+            "the doorman must renew the meter's certificate"
         )
 
 

@@ -7,11 +7,12 @@ from cordapp_energy.flows.clearing import (
     Mechanism,
     SettlementOutcome,
 )
-from cordapp_energy.flows.dvp import RequestAndPayFlow, SettleTradeFlow, TradeTerms
+from cordapp_energy.flows.dvp import SettleTradeFlow, TradeTerms
 from cordapp_energy.flows.energy import RepeatedPayFlow, RequestEnergyFlow, TransferEnergyFlow
 from cordapp_energy.flows.meter import RecordMeterReadingFlow
 from cordapp_energy.flows.orders import CancelOrderFlow, PlaceBidFlow, PlaceOfferFlow
 from cordapp_energy.flows.payments import IssuePaymentFlow, PayFlow
+from cordapp_energy.flows.request_and_pay import RequestAndPayFlow
 from cordapp_energy.flows.rules import (
     MarketNotConfiguredError,
     PublishCommunityRulesFlow,

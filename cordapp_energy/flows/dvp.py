@@ -7,17 +7,14 @@ full before signing. One notarisation covers both legs.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 
 from pydantic import Field
 
-from cordapp_energy.contracts.energy import Request, Settle, lot
-from cordapp_energy.errors import EnrolmentError
+from cordapp_energy.contracts.energy import Settle, lot
 from cordapp_energy.flows.common import finalise, select_energy, select_payment
-from cordapp_energy.flows.energy import window_of
 from cordapp_energy.flows.payments import add_payment
 from cordapp_energy.flows.rules import rules_for
-from cordapp_energy.market_rules import MarketRules, check_enrolment_producer
+from cordapp_energy.market_rules import MarketRules
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType, PaymentState
 from cordapp_energy.units import energy_cost
 from dlt.encoding import serializable
@@ -47,84 +44,6 @@ def paid_to(stx: SignedTransaction, party: Party, rules: MarketRules) -> int:
         and state.data.currency == rules.currency
         and rules.accepts_payment_from(state.data.issuer)
     )
-
-
-@flow("energy.RequestAndPay", initiating=True, rpc=True)
-class RequestAndPayFlow(FlowLogic[SignedTransaction]):
-    """A consumer asks `producer` for energy and pays for it in the same transaction."""
-
-    producer: X500Name
-    quantity_wh: int = Field(gt=0)
-    energy_type: EnergyType
-    window_start: datetime
-    window_minutes: int = Field(default=15, gt=0, le=1440)
-    price_per_kwh: int = Field(ge=0)
-
-    async def call(self) -> SignedTransaction:
-        producer = self.services.identity.require_party(self.producer)
-        installed = await rules_for(self)
-        rules = installed.rules
-        rules.check_price(self.energy_type, self.price_per_kwh)
-        rules.check_state_quantity(self.quantity_wh)
-        cost = energy_cost(self.quantity_wh, self.price_per_kwh)
-        self.step("Selecting money")
-        coins, _ = await select_payment(self, cost, rules.currency)
-        builder = TransactionBuilder()
-        add_payment(builder, coins, cost, producer, self.our_identity)
-        builder.add_output_state(
-            EnergyState(
-                energy_type=self.energy_type,
-                quantity_wh=self.quantity_wh,
-                window=window_of(self.window_start, self.window_minutes),
-                price_per_kwh=self.price_per_kwh,
-                currency=rules.currency,
-                issuer=producer,
-                owner=self.our_identity,
-            )
-        )
-        builder.add_command(Request(), producer.owning_key)
-        builder.add_attachment(installed.attachment_id)
-        session = self.initiate_flow(producer)
-        self.step("Collecting the producer's signature")
-        stx = await self.sub_flow(
-            CollectSignaturesFlow(stx=self.sign_initial(builder), sessions=(session,))
-        )
-        self.step("Notarising and recording")
-        return await finalise(self, stx, {producer: session})
-
-
-class _ProducerChecks(SignTransactionFlow):
-    async def check_transaction(self, stx: SignedTransaction) -> None:
-        installed = await rules_for(self)
-        issued = [
-            s.data
-            for s in stx.tx.outputs
-            if isinstance(s.data, EnergyState) and s.data.issuer == self.our_identity
-        ]
-        if len(issued) != 1:
-            raise FlowException("a request must issue exactly one energy state in our name")
-        energy = issued[0]
-        try:
-            check_enrolment_producer(energy.quantity_wh, installed.rules)
-        except EnrolmentError as refused:
-            raise FlowException(str(refused)) from refused
-        cost = energy_cost(energy.quantity_wh, energy.price_per_kwh)
-        received = paid_to(stx, self.our_identity, installed.rules)
-        if received < cost:
-            raise FlowException(
-                f"we would be paid {received} for {energy.quantity_wh} Wh costing {cost}"
-            )
-
-
-@responder(RequestAndPayFlow)
-class RequestAndPayResponder(FlowLogic[SignedTransaction]):
-    session: FlowSession
-
-    async def call(self) -> SignedTransaction:
-        signed = await self.sub_flow(_ProducerChecks(session=self.session))
-        return await self.sub_flow(
-            ReceiveFinalityFlow(session=self.session, expected_tx_id=signed.id)
-        )
 
 
 @serializable("energy.TradeTerms")

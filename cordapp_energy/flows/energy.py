@@ -8,7 +8,7 @@ from pydantic import Field
 
 from cordapp_energy.contracts.energy import Request, Split, Transfer
 from cordapp_energy.flows.common import RecordFinalisedFlow, finalise
-from cordapp_energy.flows.meter import reading_for
+from cordapp_energy.flows.meter import after_issuing, reading_for, require_backing
 from cordapp_energy.flows.rules import rules_for
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType
 from dlt.crypto import SecureHash
@@ -58,18 +58,10 @@ class RequestEnergyFlow(FlowLogic[SignedTransaction]):
         builder = TransactionBuilder(notary=choose_notary(self))
         if rules.require_meter_readings or self.reading is not None:
             reading = await reading_for(self, window, self.reading)
-            data = reading.state.data
-            if self.quantity_wh > data.available_wh:
-                raise FlowException(
-                    f"our meter reading for {window} backs {data.available_wh} Wh more "
-                    f"({data.surplus_wh} Wh surplus, {data.issued_wh} Wh issued), not "
-                    f"{self.quantity_wh} Wh"
-                )
+            data = require_backing(reading, self.quantity_wh)
             builder = TransactionBuilder(notary=reading.state.notary)
             builder.add_input_state(reading)
-            builder.add_output_state(
-                data.model_copy(update={"issued_wh": data.issued_wh + self.quantity_wh})
-            )
+            builder.add_output_state(after_issuing(data, self.quantity_wh))
         builder.add_output_state(
             EnergyState(
                 energy_type=self.energy_type,

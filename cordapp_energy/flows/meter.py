@@ -68,7 +68,27 @@ async def reading_for(
         found = []
     if not found:
         raise FlowException(
-            f"no unused meter reading of {flow.our_identity.name} for {window} is recorded; "
-            "the household's meter must sign one (RecordMeterReadingFlow) before energy is issued"
+            f"no unused meter reading of {flow.our_identity.name} for {window} is free: none is "
+            "recorded (the household's meter must sign one, RecordMeterReadingFlow, before "
+            "energy is issued) or another flow issuing against it holds it until it finishes"
         )
     return found[0]
+
+
+def require_backing(reading: StateAndRef, quantity_wh: int) -> MeterReadingState:
+    """Refuse issuing `quantity_wh` against `reading` beyond what it has left to back."""
+    data = reading.state.data
+    if not isinstance(data, MeterReadingState):
+        raise FlowException(f"state {reading.ref} is not a meter reading")
+    if quantity_wh > data.available_wh:
+        raise FlowException(
+            f"the meter reading of {data.household.name} for {data.window} backs "
+            f"{data.available_wh} Wh more ({data.surplus_wh} Wh surplus, {data.issued_wh} Wh "
+            f"issued), not {quantity_wh} Wh"
+        )
+    return data
+
+
+def after_issuing(reading: MeterReadingState, quantity_wh: int) -> MeterReadingState:
+    """The reading as issuing `quantity_wh` against it re-outputs it."""
+    return reading.model_copy(update={"issued_wh": reading.issued_wh + quantity_wh})

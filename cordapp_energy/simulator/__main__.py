@@ -15,7 +15,8 @@ import asyncio
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as daytime
 from pathlib import Path
 
 from cordapp_energy.mechanisms import Mechanism
@@ -55,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--prosumers", type=int, default=4)
     parser.add_argument("--consumers", type=int, default=4)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help=f"first day simulated (default {CommunityParameters.start}; on --network, the "
+        "first day the network's meter certificates cover, and any day must be one they cover)",
+    )
     parser.add_argument("--pv", choices=[m.value for m in PvModel], default=PvModel.CLEAR_SKY.value)
     parser.add_argument(
         "--mechanism", choices=[m.value for m in Mechanism], default=Mechanism.UNIFORM.value
@@ -78,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_start(args: argparse.Namespace, parameters: CommunityParameters) -> date:
+    """On a local network, the first day its meters are certified for (a meter attests only
+    intervals its certificate covers); elsewhere the community's usual first day."""
+    if args.network is None:
+        return parameters.start
+    from cordapp_energy.simulator.network import first_metered_day
+
+    return first_metered_day(args.network)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -88,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         parameters = CommunityParameters(prosumers=args.prosumers, consumers=args.consumers)
     parameters = CommunityParameters(
-        **{**parameters.__dict__, "seed": args.seed, "pv_model": PvModel(args.pv)}
+        **{
+            **parameters.__dict__,
+            "seed": args.seed,
+            "pv_model": PvModel(args.pv),
+            "start": args.start or _default_start(args, parameters),
+        }
     )
     community = Community(parameters)
     try:
@@ -181,6 +204,21 @@ async def _simulate(
     args: argparse.Namespace, community: Community, mode: str, out: Path, progress: Progress
 ) -> int:
     mechanism = Mechanism(args.mechanism)
+    network = None
+    if args.network is not None:
+        from cordapp_energy.simulator.network import MeterValidityError, NetworkMarket
+
+        network = NetworkMarket(
+            args.network,
+            [h.name for h in community.prosumers],
+            [h.name for h in community.consumers],
+        )
+        first = datetime.combine(community.parameters.start, daytime(0), tzinfo=UTC)
+        try:
+            network.check_meters(first, first + timedelta(days=args.days))
+        except MeterValidityError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     header = _header(community, args.days, mode, mechanism, args.intervals)
     journal = Journal(out / "journal.jsonl", header, sync=not args.engine)
     journal.open(resume=args.resume)
@@ -194,15 +232,8 @@ async def _simulate(
             community, args.days, backend, journal, progress=progress, intervals=args.window_range
         ).run()
         flows = 0
-    elif args.network is not None:
-        from cordapp_energy.simulator.network import NetworkMarket
-
+    elif network is not None:
         where = f"local network {args.network} (a node process per household, RPC)"
-        network = NetworkMarket(
-            args.network,
-            [h.name for h in community.prosumers],
-            [h.name for h in community.consumers],
-        )
         try:
             with progress.working(
                 "Connecting to the nodes" + (", publishing rules, funding" if fresh else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cordapp_energy.flows import IssuePaymentFlow, PublishMarketRulesFlow, RecordMeterReadingFlow
@@ -25,6 +26,10 @@ from dlt.vault import CustomColumnCriteria, Operator, PageSpecification, VaultQu
 
 CURRENCY = Currency("EUR")
 """Prices in euro cents per kWh, amounts in cents."""
+
+METERS_ADMITTED = datetime(2024, 1, 1, tzinfo=UTC)
+"""When this market's doorman admitted its meters: before any interval the simulator and the
+tests replay, since a meter attests only intervals within its certificate's validity."""
 
 
 def _name(label: str) -> str:
@@ -103,10 +108,10 @@ async def open_market(
     market.producers = [network.create_node(_name(label)) for label in producers]
     market.consumers = [network.create_node(_name(label)) for label in consumers]
     if meters:
-        doorman = DevCertificateAuthority.create()
+        doorman = DevCertificateAuthority.create(now=METERS_ADMITTED)
         network.trust_key(METER_CA_SIGNERS, doorman.doorman_key.public_key)
         for producer in market.producers:
-            cert, key = doorman.enrol_meter(producer.name)
+            cert, key = doorman.enrol_meter(producer.name, now=METERS_ADMITTED)
             market.meters[str(producer.name)] = Meter(
                 producer.party, key, cert, doorman.doorman_cert
             )

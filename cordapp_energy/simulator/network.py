@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ from networkmap.bootstrap import NetworkHome, node_slug
 
 class NetworkShapeError(ValueError):
     """The running network has too few producers or consumers for the community."""
+
+
+class MeterValidityError(ValueError):
+    """The network's meters were not admitted for the days the run would simulate, so the
+    contract would refuse every reading they sign."""
 
 
 def network_names(prosumers: Sequence[str], consumers: Sequence[str], home: Path) -> dict[str, str]:
@@ -71,6 +77,21 @@ def network_facts(home: Path) -> tuple[Party, SecureHash]:
     return parameters.notaries[0].identity, parameters.hash
 
 
+def first_metered_day(home: Path) -> date:
+    """The first whole day (UTC) every producer's meter on the network is certified for:
+    where a run on a freshly bootstrapped network starts unless told otherwise."""
+    starts = [
+        load_meter(home, member.x500).certificate.not_valid_before_utc
+        for member in Localnet(home).members
+        if member.role == "producer"
+    ]
+    if not starts:
+        raise NetworkShapeError(f"the network in {home} has no producers, so no meters")
+    latest = max(starts)
+    midnight = datetime.combine(latest.date(), time(0), tzinfo=UTC)
+    return latest.date() if latest == midnight else latest.date() + timedelta(days=1)
+
+
 class NetworkMarket:
     """RPC clients to the operator, the bank and every household's node."""
 
@@ -86,6 +107,21 @@ class NetworkMarket:
         self.clients: dict[str, RpcClient] = {}
         self._stack = contextlib.AsyncExitStack()
         self.market: LedgerMarket | None = None
+
+    def check_meters(self, first: datetime, end: datetime) -> None:
+        """Refuse up front a run from `first` to `end` that a meter's certificate does not
+        cover: a meter attests only intervals within its certificate's validity."""
+        for household in self.prosumers:
+            meter = load_meter(self.home, X500Name.parse(self.names[household])).certificate
+            valid_from, valid_to = meter.not_valid_before_utc, meter.not_valid_after_utc
+            if first < valid_from or end > valid_to:
+                earliest = (valid_from + timedelta(days=1)).date()
+                raise MeterValidityError(
+                    f"the meter of {self.names[household]} is valid from "
+                    f"{valid_from:%Y-%m-%d %H:%M} to {valid_to:%Y-%m-%d %H:%M} UTC, but the run "
+                    f"simulates {first:%Y-%m-%d} to {end:%Y-%m-%d}; pass --start "
+                    f"{earliest.isoformat()} or a later day its certificate covers"
+                )
 
     def _client(self, name: str) -> RpcClient:
         endpoint = resolve_node(self.home, name)

@@ -20,7 +20,8 @@ from dlt.identity import DevCertificateAuthority, X500Name
 
 from .conftest import BANK, PRODUCER, Localnet
 
-JULY = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+SOON = (datetime.now(UTC) + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+"""Noon tomorrow: within the validity of the meter certificates the bootstrapper issues now."""
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +72,13 @@ def issue(net: Localnet, start: datetime, quantity_wh: int) -> subprocess.Comple
 
 def test_a_producer_issues_up_to_its_meters_reading_and_no_more(metered):
     meter = load_meter(metered.home, X500Name.parse(PRODUCER))
-    record(metered, meter, JULY, 4_000, 1_000)
+    record(metered, meter, SOON, 4_000, 1_000)
 
-    assert issue(metered, JULY, 2_500).returncode == 0
-    refused = issue(metered, JULY, 501)
+    assert issue(metered, SOON, 2_500).returncode == 0
+    refused = issue(metered, SOON, 501)
     assert refused.returncode != 0
     assert "backs 500 Wh more" in refused.stderr + refused.stdout
-    assert issue(metered, JULY + timedelta(minutes=15), 1).returncode != 0
+    assert issue(metered, SOON + timedelta(minutes=15), 1).returncode != 0
 
 
 def test_a_reading_from_a_meter_the_networks_doorman_did_not_admit_is_refused(metered):
@@ -85,7 +86,7 @@ def test_a_reading_from_a_meter_the_networks_doorman_did_not_admit_is_refused(me
     rogue_ca = DevCertificateAuthority.create()
     cert, key = rogue_ca.enrol_meter(genuine.household.name)
     rogue = Meter(genuine.household, key, cert, rogue_ca.doorman_cert)
-    start = JULY + timedelta(hours=1)
+    start = SOON + timedelta(hours=1)
 
     assert "forged meter reading" in record(metered, rogue, start, 90_000, 0)
     assert issue(metered, start, 1_000).returncode != 0

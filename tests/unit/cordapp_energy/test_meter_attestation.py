@@ -3,6 +3,8 @@ and double-used readings, each refused with an error that says which."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from cordapp_energy import (
@@ -14,6 +16,7 @@ from cordapp_energy import (
 )
 from cordapp_energy.errors import (
     DoubleUsedReadingError,
+    ExpiredMeterError,
     ForeignReadingError,
     ForgedReadingError,
     MissingReadingError,
@@ -39,7 +42,9 @@ from dlt.testing import InMemoryLedger
 
 from .support import DAY, EVERYONE, NEIGHBOUR, NOON, NOTARY, OPERATOR, PRODUCER, RULES, energy
 
-CA = DevCertificateAuthority.create()
+ADMITTED = DAY - timedelta(days=30)
+"""When the doorman admitted the test meters: before the readings they sign."""
+CA = DevCertificateAuthority.create(now=ADMITTED - timedelta(days=1))
 PARAMETERS = NetworkParameters(
     trusted_signers={
         MARKET_RULES_SIGNERS: (OPERATOR.public_key,),
@@ -52,8 +57,13 @@ KEYS = {identity.public_key: identity.key for identity in EVERYONE}
 QUARTER_PAST = DeliveryWindow.slot(DAY, 49)
 
 
-def meter_for(household, ca: DevCertificateAuthority = CA) -> Meter:
-    cert, key = ca.enrol_meter(household.party.name)
+def meter_for(
+    household,
+    ca: DevCertificateAuthority = CA,
+    admitted: datetime = ADMITTED,
+    validity: timedelta = timedelta(days=365),
+) -> Meter:
+    cert, key = ca.enrol_meter(household.party.name, now=admitted, validity=validity)
     return Meter(household.party, key, cert, ca.doorman_cert)
 
 
@@ -183,8 +193,41 @@ def test_a_reading_the_household_signed_itself_is_forged(ledger):
     assert "not signed by the key of its meter" in str(caught.value)
 
 
+def test_a_reading_for_an_interval_after_the_meters_certificate_expired_is_refused(ledger):
+    lapsed = meter_for(PRODUCER, admitted=DAY - timedelta(days=10), validity=timedelta(days=5))
+    with pytest.raises(ContractRejectedError) as caught:
+        record_reading(ledger, signed_reading(lapsed, 5_000, 0))
+    assert isinstance(caught.value.__cause__, ExpiredMeterError)
+    assert "expired" in str(caught.value)
+
+
+def test_a_reading_for_an_interval_before_the_meters_certificate_was_valid_is_refused(ledger):
+    early = meter_for(PRODUCER, admitted=DAY + timedelta(days=1))
+    with pytest.raises(ContractRejectedError) as caught:
+        record_reading(ledger, signed_reading(early, 5_000, 0))
+    assert isinstance(caught.value.__cause__, ExpiredMeterError)
+    assert "not yet valid" in str(caught.value)
+
+
+def test_a_reading_straddling_the_meters_expiry_is_refused(ledger):
+    expiring = meter_for(
+        PRODUCER, admitted=NOON.start - timedelta(days=1), validity=timedelta(days=1, minutes=5)
+    )
+    with pytest.raises(ContractRejectedError) as caught:
+        record_reading(ledger, signed_reading(expiring, 5_000, 0))
+    assert isinstance(caught.value.__cause__, ExpiredMeterError)
+
+
+def test_an_issuance_against_a_reading_from_an_expired_meter_is_refused(ledger):
+    lapsed = meter_for(PRODUCER, admitted=DAY - timedelta(days=10), validity=timedelta(days=5))
+    stx = signed_reading(lapsed, 5_000, 0)
+    reading = ledger.record(stx)[0]
+    error = refusal(ledger, issuance(reading, energy(1_000)))
+    assert isinstance(error.__cause__, ExpiredMeterError)
+
+
 def test_a_meter_certified_by_another_doorman_is_forged(ledger):
-    rogue = meter_for(PRODUCER, DevCertificateAuthority.create())
+    rogue = meter_for(PRODUCER, DevCertificateAuthority.create(now=ADMITTED - timedelta(days=1)))
     with pytest.raises(ContractRejectedError) as caught:
         record_reading(ledger, signed_reading(rogue, 5_000, 0))
     assert isinstance(caught.value.__cause__, ForgedReadingError)
