@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,9 @@ STATE_FILE = "localnet.json"
 RPC_USER = "operator"
 EXPLORER_NODE = "market-operator"
 CRASH = "crash"
+METERS_INSTALLED_BEFORE = timedelta(days=366)
+"""A local network's meters are certified from a year back, so the community's recorded days
+(the simulator replays June) can be attested on it."""
 """The Byzantine mode that is a process not running, rather than one behaving badly."""
 BYZANTINE_SERVICE = "notary.byzantine"
 """The node whose explorer `up` starts: the one that sees the whole market."""
@@ -237,6 +241,7 @@ class Localnet:
             "dev": True,
             "trusted_signers": {MARKET_RULES_SIGNERS: operators},
             "meters": [X500Name.parse(name) for name, role in parties if role == "producer"],
+            "meters_since": datetime.now(UTC) - METERS_INSTALLED_BEFORE,
             "doorman_trusted_for": [METER_CA_SIGNERS],
         }
         if shape.replicas == 1:

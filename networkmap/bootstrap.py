@@ -32,7 +32,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +293,7 @@ def bootstrap_network(
     minimum_platform_version: int | None = None,
     trusted_signers: Mapping[str, Sequence[X500Name]] | None = None,
     meters: Sequence[X500Name] = (),
+    meters_since: datetime | None = None,
     doorman_trusted_for: Sequence[str] = (),
     validity: timedelta = DEV_VALIDITY,
     now: datetime | None = None,
@@ -307,7 +308,9 @@ def bootstrap_network(
     serial) per node, since only the caller knows where nodes will listen. `trusted_signers`
     names, per purpose (such as "energy.market-rules"), the nodes whose legal identity keys
     the parameters trust for it. The doorman admits a meter (a METER certificate, written to
-    `NetworkHome.meter_dir`) for each household in `meters`; `doorman_trusted_for` names the
+    `NetworkHome.meter_dir`) for each household in `meters`, certified from `meters_since`
+    (when they were installed, by default now; a network that replays recorded readings dates
+    them back, and its CAs with them); `doorman_trusted_for` names the
     purposes (such as "energy.meter-ca") the parameters trust the doorman's key for, so
     contracts can check a meter's role. A non-dev network
     needs `key_password`: its CA keys are stored encrypted. Refuses a home that already holds
@@ -324,12 +327,14 @@ def bootstrap_network(
     validating = dict(notaries)
 
     organisation = DEV_ROOT_NAME.organisation if dev else PRODUCTION_ORGANISATION
+    moment = now or datetime.now(UTC)
+    # The CAs must already be valid when the meters were installed, to have admitted them.
     ca = DevCertificateAuthority.create(
         _replaced(DEV_ROOT_NAME, organisation=organisation),
         _replaced(DEV_DOORMAN_NAME, organisation=organisation),
         _replaced(DEV_NETWORK_MAP_NAME, organisation=organisation),
         validity=validity,
-        now=now,
+        now=meters_since if meters_since is not None and meters_since < moment else now,
     )
     enrolled = {name: ca.enrol_node(name, validity=validity, now=now) for name in names}
 
@@ -357,7 +362,7 @@ def bootstrap_network(
     _write_service_identity(layout, ca, organisation, service_hosts, key_password, validity, now)
     doorman = Doorman(layout.database, root_cert=ca.root_cert, doorman_cert=ca.doorman_cert)
     for household in meters:
-        meter = _write_meter(layout, ca, household, key_password, validity, now)
+        meter = _write_meter(layout, ca, household, key_password, validity, meters_since or now)
         doorman.record_issued(household, meter, CertRole.METER)
     root_pem = chain_to_pem([ca.root_cert])
     layout.truststore.write_bytes(root_pem)

@@ -87,13 +87,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _default_start(args: argparse.Namespace, parameters: CommunityParameters) -> date:
-    """On a local network, the first day its meters are certified for (a meter attests only
-    intervals its certificate covers); elsewhere the community's usual first day."""
+    """The community's usual first day, or on a local network whose meters were certified
+    later, the first day they cover (a meter attests only intervals its certificate covers)."""
     if args.network is None:
         return parameters.start
     from cordapp_energy.simulator.network import first_metered_day
 
-    return first_metered_day(args.network)
+    return max(parameters.start, first_metered_day(args.network))
 
 
 def main(argv: list[str] | None = None) -> int:
