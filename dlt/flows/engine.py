@@ -37,6 +37,7 @@ from dlt.flows.protocol import SessionMessage, SessionMessageKind
 from dlt.flows.registry import flow_class, responder_for
 from dlt.flows.storage import FlowStatus
 from dlt.identity import Party, X500Name
+from dlt.ledger.errors import SignatureError, TransactionVerificationError
 from dlt.messaging.transport import InboundMessage, OutboundMessage, Transport
 from dlt.node.metrics import NodeMetrics
 from dlt.vault.database import Database
@@ -75,6 +76,17 @@ def _retrieve(result: asyncio.Future[Any]) -> None:
     """Mark a flow's failure as seen: responders' results often have no one waiting."""
     if not result.cancelled():
         result.exception()
+
+
+def _shared(error: BaseException) -> FlowException:
+    """What counterparties learn of a failure: a FlowException as raised, and why a transaction
+    was refused (it is theirs, so the reason is too; Corda shares verification failures for
+    the same reason); of anything else nothing, since it may describe private state."""
+    if isinstance(error, FlowException):
+        return error
+    if isinstance(error, TransactionVerificationError | SignatureError):
+        return FlowException(f"the counterparty refused the transaction: {error}")
+    return FlowException("the counterparty's flow failed unexpectedly")
 
 
 def responder_flow_id(sender: X500Name, session_id: str) -> str:
@@ -293,15 +305,11 @@ class FlowEngine:
 
     async def _fail(self, running: _Running, error: BaseException, status: FlowStatus) -> None:
         fiber = running.fiber
-        shared = error if isinstance(error, FlowException) else None
+        shared = _shared(error)
         for state in fiber.sessions.values():
             if state.quiet:
                 continue
-            await fiber.send_control(
-                state,
-                SessionMessageKind.ERROR,
-                shared or FlowException("the counterparty's flow failed unexpectedly"),
-            )
+            await fiber.send_control(state, SessionMessageKind.ERROR, shared)
         await self._finish(running, status, error=error)
         if not running.result.done():
             running.result.set_exception(error)

@@ -16,6 +16,7 @@ from fixtures.flows import (
     NondeterministicFlow,
     PingFlow,
     RefuseFlow,
+    RejectFlow,
     SilentFlow,
     SleeperFlow,
     effect_count,
@@ -144,6 +145,22 @@ async def test_counterparty_flow_exception_reaches_the_initiator(network):
 
     with pytest.raises(CounterpartyFlowError, match="no, not today"):
         await alice.run(RefuseFlow(peer=bob.name))
+
+
+async def test_a_counterpartys_refusal_of_the_transaction_reaches_the_initiator(network):
+    alice, bob = await two_nodes(network)
+
+    with pytest.raises(CounterpartyFlowError, match=r"energy\.Energy rejected it: over-issued"):
+        await alice.run(RejectFlow(peer=bob.name, error="contract"))
+
+
+async def test_a_counterpartys_internal_error_stays_private(network):
+    alice, bob = await two_nodes(network)
+
+    with pytest.raises(CounterpartyFlowError, match="failed unexpectedly") as failure:
+        await alice.run(RejectFlow(peer=bob.name, error="bug"))
+
+    assert "secret" not in str(failure.value)
 
 
 async def test_failed_flow_is_recorded_with_its_error(network):

@@ -213,7 +213,7 @@ async def test_a_buyer_cannot_issue_the_producers_energy_against_its_own_reading
     await market.record_reading(buyer, WINDOW, 90_000, 0)
     own = (await reading_ref(buyer)).ref
 
-    with pytest.raises(FlowException, match="Producer A, L=Leeds, C=GB failed"):
+    with pytest.raises(FlowException, match=r"refused the transaction: .*foreign meter reading"):
         await buyer.run(substituting(seller, 3_000, substitute=own))
     await market.network.settle()
 
@@ -227,7 +227,7 @@ async def test_a_buyer_cannot_leave_out_the_reading_the_producer_offered(market)
     producer, consumer = market.producers[0], market.consumers[0]
     await market.record_reading(producer, WINDOW, 5_000, 0)
 
-    with pytest.raises(FlowException, match="Producer A, L=Leeds, C=GB failed"):
+    with pytest.raises(FlowException, match=r"refused the transaction: .*require a meter reading"):
         await consumer.run(substituting(producer, 3_000))
     await market.network.settle()
 
