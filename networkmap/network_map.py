@@ -28,7 +28,7 @@ from dlt.identity import (
     cert_role,
     certificate_public_key,
 )
-from dlt.ledger.network_parameters import NetworkParameters
+from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
 from dlt.node.network_map_types import (
     InvalidNetworkParametersError,
     InvalidNodeInfoError,
@@ -203,6 +203,54 @@ class NetworkMapService:
         )
         signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
         self._store_parameters(db, signed, updated)
+
+    def add_notary(self, notary: NotaryInfo) -> NetworkParameters:
+        """Issue parameters of a new epoch that also name `notary`; the same notary again is a
+        no-op. A service name or replica that is already a notary's is refused: changing a
+        service's key would strand the states it notarised."""
+        with self._transaction() as db:
+            current = self._current_parameters(db)
+            if current is None:
+                raise NoNetworkParametersError(
+                    "the network map has no network parameters yet; bootstrap the network home "
+                    "first (`python -m networkmap bootstrap`)"
+                )
+            if notary in current.notaries:
+                return current
+            for held in current.notaries:
+                if held.identity.name == notary.identity.name:
+                    raise NetworkParametersRefusedError(
+                        f"the parameters already name notary {held.identity.name} with another "
+                        "key or replicas; a different cluster needs a different service name"
+                    )
+                taken = {p.name for p in held.replica_parties} & {
+                    p.name for p in notary.replica_parties
+                }
+                if taken:
+                    raise NetworkParametersRefusedError(
+                        f"{', '.join(sorted(str(n) for n in taken))} already serves notary "
+                        f"{held.identity.name}; a replica serves one notary"
+                    )
+            updated = NetworkParameters.model_validate(
+                {
+                    **dict(current),
+                    "notaries": (*current.notaries, notary),
+                    "epoch": current.epoch + 1,
+                }
+            )
+            signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
+            self._store_parameters(db, signed, updated)
+        return updated
+
+    def published_node_info(self, name: X500Name) -> SignedNodeInfo | None:
+        """The newest NodeInfo `name` published (verified when it was), if any."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT n.signed FROM current_node_infos c JOIN node_infos n ON n.hash = c.hash "
+                "WHERE c.name = ?",
+                (str(name),),
+            ).fetchone()
+        return None if row is None else decode(row["signed"], SignedNodeInfo)
 
     @staticmethod
     def _published_key(db: sqlite3.Connection, name: X500Name) -> PublicKey | None:
