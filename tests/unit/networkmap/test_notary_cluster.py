@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from deploy.rabbitmq import free_port
 from dlt.crypto import EcdsaP256PrivateKey
 from dlt.crypto.composite import CompositeKey
 from dlt.encoding import encode
 from dlt.identity import NodeCertificates, X500Name, certs_from_pem, create_csr, csr_to_pem
 from dlt.identity.hierarchy import issue_node_identities
+from dlt.node.network_map_client import NetworkMapClient
 from dlt.node.network_map_types import SignedNodeInfo
 from dlt.node.node_info import NodeInfo
 from networkmap.__main__ import main
@@ -217,3 +222,35 @@ def test_a_replica_named_twice_is_refused(network, capsys) -> None:
     assert network.cluster(REPLICAS[0], REPLICAS[0]) == 1
 
     assert "named twice" in _one_line_error(capsys)
+
+
+def test_serve_starts_on_the_clusters_epoch_not_the_bootstrapped_file(network) -> None:
+    """The bootstrapped file holds epoch 1; the cluster's epoch 2 is in the database."""
+    for name in REPLICAS:
+        network.admit(name)
+    network.cluster(*REPLICAS)
+    port = free_port()
+    log = network.home.root / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "networkmap", "serve"),
+                *("--home", str(network.home.root), "--address", f"127.0.0.1:{port}"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "listening" not in log.read_text():
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        root = network.home.truststore.read_bytes()
+        with NetworkMapClient(f"https://127.0.0.1:{port}", root) as client:
+            parameters = client.network_parameters(client.network_map().parameters_hash)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert parameters.epoch == 2
+    assert [n.identity.name for n in parameters.notaries] == [X500Name.parse(SERVICE)]
