@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from dlt.identity import (
     cert_role,
     certificate_public_key,
 )
-from dlt.ledger.network_parameters import NetworkParameters, NotaryInfo
+from dlt.ledger.network_parameters import NetworkParameters
 from dlt.node.network_map_types import (
     InvalidNetworkParametersError,
     InvalidNodeInfoError,
@@ -204,10 +204,12 @@ class NetworkMapService:
         signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
         self._store_parameters(db, signed, updated)
 
-    def add_notary(self, notary: NotaryInfo) -> NetworkParameters:
-        """Issue parameters of a new epoch that also name `notary`; the same notary again is a
-        no-op. A service name or replica that is already a notary's is refused: changing a
-        service's key would strand the states it notarised."""
+    def advance_parameters(
+        self, change: Callable[[NetworkParameters], NetworkParameters | None]
+    ) -> NetworkParameters:
+        """Apply `change` to the current parameters atomically (one writer transaction, so the
+        server's own updates cannot interleave) and make its result current under the next
+        epoch; a `change` that returns None leaves the parameters as they are."""
         with self._transaction() as db:
             current = self._current_parameters(db)
             if current is None:
@@ -215,28 +217,11 @@ class NetworkMapService:
                     "the network map has no network parameters yet; bootstrap the network home "
                     "first (`python -m networkmap bootstrap`)"
                 )
-            if notary in current.notaries:
+            changed = change(current)
+            if changed is None:
                 return current
-            for held in current.notaries:
-                if held.identity.name == notary.identity.name:
-                    raise NetworkParametersRefusedError(
-                        f"the parameters already name notary {held.identity.name} with another "
-                        "key or replicas; a different cluster needs a different service name"
-                    )
-                taken = {p.name for p in held.replica_parties} & {
-                    p.name for p in notary.replica_parties
-                }
-                if taken:
-                    raise NetworkParametersRefusedError(
-                        f"{', '.join(sorted(str(n) for n in taken))} already serves notary "
-                        f"{held.identity.name}; a replica serves one notary"
-                    )
             updated = NetworkParameters.model_validate(
-                {
-                    **dict(current),
-                    "notaries": (*current.notaries, notary),
-                    "epoch": current.epoch + 1,
-                }
+                {**dict(changed), "epoch": current.epoch + 1}
             )
             signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
             self._store_parameters(db, signed, updated)
@@ -245,24 +230,21 @@ class NetworkMapService:
     def published_node_info(self, name: X500Name) -> SignedNodeInfo | None:
         """The newest NodeInfo `name` published (verified when it was), if any."""
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT n.signed FROM current_node_infos c JOIN node_infos n ON n.hash = c.hash "
-                "WHERE c.name = ?",
-                (str(name),),
-            ).fetchone()
-        return None if row is None else decode(row["signed"], SignedNodeInfo)
+            return self._published(db, name)
+
+    def _published_key(self, db: sqlite3.Connection, name: X500Name) -> PublicKey | None:
+        signed = self._published(db, name)
+        return None if signed is None else signed.node_info().legal_identity.owning_key
 
     @staticmethod
-    def _published_key(db: sqlite3.Connection, name: X500Name) -> PublicKey | None:
+    def _published(db: sqlite3.Connection, name: X500Name) -> SignedNodeInfo | None:
+        """Only NodeInfos that verified on publication are stored."""
         row = db.execute(
             "SELECT n.signed FROM current_node_infos c JOIN node_infos n ON n.hash = c.hash "
             "WHERE c.name = ?",
             (str(name),),
         ).fetchone()
-        if row is None:
-            return None
-        # Only NodeInfos that verified on publication are stored.
-        return decode(row["signed"], SignedNodeInfo).node_info().legal_identity.owning_key
+        return None if row is None else decode(row["signed"], SignedNodeInfo)
 
     def current_parameters(self) -> NetworkParameters | None:
         with self._transaction() as db:

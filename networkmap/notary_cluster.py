@@ -90,7 +90,28 @@ def form_notary_cluster(
             replica_party(name, network_map.published_node_info(name), registration, root)
         )
     notary = cluster_info(service, validating, parties)
-    return notary, network_map.add_notary(notary)
+    return notary, network_map.advance_parameters(lambda current: with_notary(current, notary))
+
+
+def with_notary(current: NetworkParameters, notary: NotaryInfo) -> NetworkParameters | None:
+    """`current` also naming `notary`, or None when it already does. A service name or replica
+    that is already a notary's is refused: changing a service's key would strand the states it
+    notarised, and a replica serves one notary."""
+    if notary in current.notaries:
+        return None
+    for held in current.notaries:
+        if held.identity.name == notary.identity.name:
+            raise NotaryClusterError(
+                f"the parameters already name notary {held.identity.name} with another key or "
+                "replicas; a different cluster needs a different service name"
+            )
+        taken = {p.name for p in held.replica_parties} & {p.name for p in notary.replica_parties}
+        if taken:
+            raise NotaryClusterError(
+                f"{', '.join(sorted(str(n) for n in taken))} already serves notary "
+                f"{held.identity.name}; a replica serves one notary"
+            )
+    return current.model_copy(update={"notaries": (*current.notaries, notary)})
 
 
 def _is_admitted(doorman: Doorman, name: X500Name) -> bool:
