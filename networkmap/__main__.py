@@ -7,12 +7,15 @@
     reject    --home DIR TICKET --reason TEXT
     revoke    --home DIR NAME --reason TEXT
     crl       --home DIR
+    notary-cluster --home DIR --service NAME --replica NAME [--replica NAME]... [--validating]
 
 A non-dev (`--production`) network's CA keys are encrypted with the password in
 NETWORKMAP_KEY_PASSWORD, which `serve`, `approve`, `revoke` and `crl` then need too. `revoke`
 puts every certificate the doorman issued the node on a new CRL, drops it from the map and
 refuses its publications; `crl` re-signs the CRL before its next update (a `--dev` server does
-that itself).
+that itself). `notary-cluster` names a BFT notary service made of admitted replicas (each
+enrolled with `dlt node init --notary-replica-of NAME` and `dlt node enrol`) in network
+parameters of a new epoch; its composite key is built from the keys the replicas published.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from networkmap.bootstrap import (
 )
 from networkmap.doorman import Doorman, DoormanError
 from networkmap.network_map import NetworkMapService, NetworkMapServiceError
+from networkmap.notary_cluster import NotaryClusterError, form_notary_cluster
 from networkmap.server import NetworkMapServer, server_ssl_context
 
 
@@ -170,6 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     crl = commands.add_parser("crl", help="sign a fresh CRL (before the current one lapses)")
     crl.add_argument("--home", type=Path, required=True)
+
+    cluster = commands.add_parser(
+        "notary-cluster", help="name a notary service of admitted replicas in the parameters"
+    )
+    cluster.add_argument("--home", type=Path, required=True)
+    cluster.add_argument("--service", type=_x500, required=True, metavar="NAME")
+    cluster.add_argument(
+        "--replica",
+        action="append",
+        type=_x500,
+        dest="replicas",
+        required=True,
+        metavar="NAME",
+        help="an admitted node that published its NodeInfo (repeatable; n = 3f + 1)",
+    )
+    cluster.add_argument(
+        "--validating", action="store_true", help="the service validates transactions"
+    )
     return parser
 
 
@@ -183,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reject": _reject,
         "revoke": _revoke,
         "crl": _crl,
+        "notary-cluster": _notary_cluster,
     }
     try:
         return commands[args.command](args)
@@ -192,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         NetworkHomeError,
         DoormanError,
         NetworkMapServiceError,
+        NotaryClusterError,
         OSError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -243,7 +267,9 @@ def _serve(args: argparse.Namespace) -> int:
         trusted_names=_trusted_names(args.trust),
         revocations=doorman,
     )
-    service.set_network_parameters(home.load_network_parameters())
+    if service.current_parameters() is None:
+        # Later epochs (a notary cluster, trusted keys) live in the database, not the file.
+        service.set_network_parameters(home.load_network_parameters())
     context = server_ssl_context(
         home.require(home.service_tls_chain), home.require(home.service_tls_key)
     )
@@ -330,6 +356,18 @@ def _crl(args: argparse.Namespace) -> int:
     doorman = _doorman(NetworkHome(args.home), with_key=True)
     doorman.issue_crl()
     print(f"signed a new CRL listing {len(doorman.revoked_serials())} revoked certificate(s)")
+    return 0
+
+
+def _notary_cluster(args: argparse.Namespace) -> int:
+    notary, parameters = form_notary_cluster(
+        NetworkHome(args.home), args.service, args.replicas, validating=args.validating
+    )
+    kind = "validating notary" if notary.validating else "notary"
+    print(
+        f"{kind} {notary.identity.name}: {len(notary.replicas)} replica(s), quorum "
+        f"{notary.quorum}; network parameters epoch {parameters.epoch}"
+    )
     return 0
 
 

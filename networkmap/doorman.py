@@ -331,6 +331,21 @@ class Doorman:
             ).fetchall()
         return [_registration(row) for row in rows]
 
+    def admitted(self, name: X500Name) -> Registration:
+        """The approved, unrevoked registration of `name`, whose chain holds its node CA."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT ticket FROM registrations WHERE name = ? AND status = 'approved'",
+                (str(name),),
+            ).fetchone()
+            registration = None if row is None else self._get(db, row["ticket"])
+        if registration is None or registration.status is not RegistrationStatus.APPROVED:
+            state = "was revoked" if registration is not None else "is not an admitted node"
+            raise UnknownNodeError(
+                f"{name} {state}; only a node the doorman admitted (and did not revoke) counts"
+            )
+        return registration
+
     def _approve(self, db: sqlite3.Connection, registration: Registration) -> Registration:
         if registration.status is RegistrationStatus.APPROVED:
             return registration

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,17 +204,47 @@ class NetworkMapService:
         signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
         self._store_parameters(db, signed, updated)
 
+    def advance_parameters(
+        self, change: Callable[[NetworkParameters], NetworkParameters | None]
+    ) -> NetworkParameters:
+        """Apply `change` to the current parameters atomically (one writer transaction, so the
+        server's own updates cannot interleave) and make its result current under the next
+        epoch; a `change` that returns None leaves the parameters as they are."""
+        with self._transaction() as db:
+            current = self._current_parameters(db)
+            if current is None:
+                raise NoNetworkParametersError(
+                    "the network map has no network parameters yet; bootstrap the network home "
+                    "first (`python -m networkmap bootstrap`)"
+                )
+            changed = change(current)
+            if changed is None:
+                return current
+            updated = NetworkParameters.model_validate(
+                {**dict(changed), "epoch": current.epoch + 1}
+            )
+            signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
+            self._store_parameters(db, signed, updated)
+        return updated
+
+    def published_node_info(self, name: X500Name) -> SignedNodeInfo | None:
+        """The newest NodeInfo `name` published (verified when it was), if any."""
+        with self._transaction() as db:
+            return self._published(db, name)
+
+    def _published_key(self, db: sqlite3.Connection, name: X500Name) -> PublicKey | None:
+        signed = self._published(db, name)
+        return None if signed is None else signed.node_info().legal_identity.owning_key
+
     @staticmethod
-    def _published_key(db: sqlite3.Connection, name: X500Name) -> PublicKey | None:
+    def _published(db: sqlite3.Connection, name: X500Name) -> SignedNodeInfo | None:
+        """Only NodeInfos that verified on publication are stored."""
         row = db.execute(
             "SELECT n.signed FROM current_node_infos c JOIN node_infos n ON n.hash = c.hash "
             "WHERE c.name = ?",
             (str(name),),
         ).fetchone()
-        if row is None:
-            return None
-        # Only NodeInfos that verified on publication are stored.
-        return decode(row["signed"], SignedNodeInfo).node_info().legal_identity.owning_key
+        return None if row is None else decode(row["signed"], SignedNodeInfo)
 
     def current_parameters(self) -> NetworkParameters | None:
         with self._transaction() as db:

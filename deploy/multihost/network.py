@@ -9,9 +9,11 @@
 Each organisation joins as DEPLOYMENT.md describes, through the same commands a person runs on
 its host: `dlt node init` (with only the doorman URL and the network root certificate), the
 operator's `python -m networkmap approve`, `dlt node enrol`, `dlt broker init` and
-`dlt broker start`, `dlt node run`. The notary replicas' identities are made by the operator
-with the network parameters (the parameters name the replicas' keys), so each replica's
-directory is handed to the organisation that runs it; that is the one exception.
+`dlt broker start`, `dlt node run`. Its notary replica joins the same way (`dlt node init
+--notary-replica-of "O=Notary Service, ..."`); once the replicas are enrolled (which publishes
+their NodeInfos) the operator forms the cluster from their keys with `python -m networkmap
+notary-cluster`, which issues network parameters of a new epoch naming it, and each replica
+learns its service from them when it starts. No file but the network root crosses hosts.
 
 Every process runs inside its host's namespace (`TestHosts.spawn`), every address is on the
 test subnet or loopback, and `down()` stops all of it and removes the hosts.
@@ -29,23 +31,29 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.multihost.clients import DLT, NetworkClients, peers_of
 from deploy.multihost.netns import TestHosts
+from deploy.multihost.organisations import (
+    BROKER_PORT,
+    CONSORTIUM_MEMBERS,
+    HOSTS,
+    MARKET_RULES,
+    NETWORK_MAP_PORT,
+    NODE_RPC_PORT,
+    ORGANISATIONS,
+    REPLICA_RPC_PORT,
+    SERVICE,
+    Joining,
+    Organisation,
+    node_init_argv,
+    notary_cluster_argv,
+)
 from dlt.identity import X500Name
-from dlt.rpc.client import RpcClient, RpcError
-from dlt.rpc.users import hash_password
 from networkmap.bootstrap import bootstrap_network
 
-DLT = str(Path(sys.executable).with_name("dlt"))
-NETWORK_MAP_PORT = 10000
-BROKER_PORT = 5671
-NODE_RPC_PORT = 10003
-REPLICA_RPC_PORT = 10004
-SERVICE = "O=Notary Service, L=Zurich, C=CH"
-MARKET_RULES = "energy.market-rules"
-CORDAPPS = ("cordapp_energy",)
+__all__ = ["CONSORTIUM_MEMBERS", "ORGANISATIONS", "SERVICE", "MultihostError", "MultihostNetwork"]
 
 Say = Callable[[str], None]
 
@@ -54,32 +62,7 @@ class MultihostError(RuntimeError):
     """The multi-host network could not be brought up; the message names the part and its log."""
 
 
-@dataclass(frozen=True)
-class Organisation:
-    host: str
-    name: str
-    slug: str
-
-    @property
-    def x500(self) -> X500Name:
-        return X500Name.parse(self.name)
-
-
-CONSORTIUM_MEMBERS = ("producer", "consumer", "bank")
-"""With the consortium option: the hosts that run a member of the one RabbitMQ cluster."""
-CONSORTIUM_HOME = {"producer": "producer", "consumer": "consumer", "bank": "bank", "market": "bank"}
-"""...and the member each organisation's nodes connect to."""
-
-ORGANISATIONS = (
-    Organisation("producer", "O=Solar Coop, L=Leeds, C=GB", "solar-coop"),
-    Organisation("consumer", "O=Household, L=York, C=GB", "household"),
-    Organisation("bank", "O=Community Bank, L=London, C=GB", "community-bank"),
-    Organisation("market", "O=Market Operator, L=London, C=GB", "market-operator"),
-)
-HOSTS = ("operator", *(org.host for org in ORGANISATIONS))
-
-
-class MultihostNetwork:
+class MultihostNetwork(NetworkClients):
     """The test hosts and everything running on them; `up()` then `down()` (always)."""
 
     def __init__(
@@ -92,58 +75,11 @@ class MultihostNetwork:
     ) -> None:
         """With `consortium` the organisations share one three-member RabbitMQ cluster with
         quorum inboxes instead of running a broker each."""
-        self.work = work.resolve()
-        self.consortium = consortium
+        super().__init__(work, TestHosts(HOSTS), consortium=consortium)
         self.broker_services: dict[str, subprocess.Popen[bytes]] = {}
         self.say = say
         self.timeout = timeout
-        self.hosts = TestHosts(HOSTS)
-        self.replica_slugs: dict[str, str] = {}
         self.up_seconds = 0.0
-
-    # -- layout ---------------------------------------------------------------------------
-
-    @property
-    def operator_home(self) -> Path:
-        return self.work / "operator"
-
-    def org_home(self, org: Organisation | str) -> Path:
-        host = org if isinstance(org, str) else org.host
-        return self.work / host
-
-    def node_dir(self, org: Organisation) -> Path:
-        return self.org_home(org) / "nodes" / org.slug
-
-    def replica_dir(self, org: Organisation) -> Path:
-        return self.org_home(org) / "nodes" / self.replica_slugs[org.host]
-
-    def address(self, host: str) -> str:
-        return self.hosts[host].address
-
-    @property
-    def doorman_url(self) -> str:
-        return f"https://{self.address('operator')}:{NETWORK_MAP_PORT}"
-
-    def broker_host(self, org: Organisation) -> str:
-        """The host whose broker `org`'s nodes use."""
-        return CONSORTIUM_HOME[org.host] if self.consortium else org.host
-
-    @property
-    def broker_hosts(self) -> tuple[str, ...]:
-        return CONSORTIUM_MEMBERS if self.consortium else tuple(o.host for o in ORGANISATIONS)
-
-    def broker_url(self, org: Organisation) -> str:
-        return f"amqps://{self.address(self.broker_host(org))}:{BROKER_PORT}/%2F"
-
-    def broker_home(self, host: str) -> Path:
-        return self.org_home(host) / "broker"
-
-    @staticmethod
-    def organisation(host: str) -> Organisation:
-        for org in ORGANISATIONS:
-            if host in (org.host, org.slug, org.name):
-                return org
-        raise KeyError(f"no organisation {host!r}")
 
     # -- bringing it up -------------------------------------------------------------------
 
@@ -156,15 +92,17 @@ class MultihostNetwork:
                 "test hosts: "
                 + ", ".join(f"{h.name} {h.address}" for h in self.hosts.hosts.values())
             )
-            replicas = self._bootstrap_operator()
+            self._bootstrap_operator()
             self._start_network_map()
             databases = self._start_postgres()
             for org in ORGANISATIONS:
                 self._init_node(org, databases[org.host]["node"])
+                self._init_replica(org, databases[org.host]["replica"])
             self._approve_all()
             for org in ORGANISATIONS:
-                self._enrol(org)
-                self._place_replica(org, replicas[org.host], databases[org.host]["replica"])
+                self._enrol(org, self.node_dir(org))
+                self._enrol(org, self.replica_dir(org))
+            self._form_notary_cluster()
             for host in self.broker_hosts:
                 self._init_broker(host)
             for host in self.broker_hosts:
@@ -180,28 +118,10 @@ class MultihostNetwork:
         self.up_seconds = time.monotonic() - began
         self.say(f"the network is up in {self.up_seconds:.0f} s")
 
-    def _bootstrap_operator(self) -> dict[str, tuple[str, dict[str, object]]]:
-        """The network's CAs and parameters with a four-replica notary cluster; returns, per
-        organisation host, the replica directory slug and its notary section."""
-        self.say("operator: bootstrapping the network (CAs, parameters, notary cluster)")
-        result = bootstrap_network(
-            self.operator_home,
-            notary_clusters=[(X500Name.parse(SERVICE), False, len(ORGANISATIONS))],
-            service_hosts=[self.address("operator")],
-        )
-        (info,) = result.parameters.notaries
-        assert info.replicas is not None
-        notary = {
-            "validating": False,
-            "service": {"name": SERVICE, "owning_key": info.identity.owning_key.to_string()},
-        }
-        replicas = sorted(
-            (node for node in result.nodes if node.notary is not None), key=lambda n: str(n.name)
-        )
-        return {
-            org.host: (replica.slug, notary)
-            for org, replica in zip(ORGANISATIONS, replicas, strict=True)
-        }
+    def _bootstrap_operator(self) -> None:
+        """The network's CAs and first parameters, without a notary: the replicas join later."""
+        self.say("operator: bootstrapping the network (CAs and network parameters)")
+        bootstrap_network(self.operator_home, service_hosts=[self.address("operator")])
 
     def _start_network_map(self) -> None:
         market = self.organisation("market")
@@ -258,30 +178,31 @@ class MultihostNetwork:
         return {host: json.loads(path.read_text()) for host, path in ready.items()}
 
     def _init_node(self, org: Organisation, database_url: str) -> None:
+        address = f"{self.address(org.host)}:{NODE_RPC_PORT}"
+        joining = Joining(org.name, self.node_dir(org), self.broker_url(org), database_url, address)
+        self._init(org, joining)
+
+    def _init_replica(self, org: Organisation, database_url: str) -> None:
+        address = f"{self.address(org.host)}:{REPLICA_RPC_PORT}"
+        joining = Joining(
+            org.replica_name,
+            self.replica_dir(org),
+            self.broker_url(org),
+            database_url,
+            address,
+            replica_of=SERVICE,
+        )
+        self._init(org, joining)
+
+    def _init(self, org: Organisation, joining: Joining) -> None:
         home = self.org_home(org)
         root = home / "network-root.pem"
         shutil.copyfile(self.operator_home / "truststore.pem", root)  # the one file by hand
-        self.say(f"{org.host}: dlt node init --name '{org.name}'")
-        self._dlt_on(
-            org.host,
-            "node",
-            "init",
-            "--doorman",
-            self.doorman_url,
-            "--network-root",
-            str(root),
-            "--name",
-            org.name,
-            "--directory",
-            str(self.node_dir(org)),
-            "--broker",
-            self.broker_url(org),
-            "--database",
-            database_url,
-            "--rpc-address",
-            f"{self.address(org.host)}:{NODE_RPC_PORT}",
-            *(["--broker-declares-inbox"] if self.consortium else []),
+        self.say(f"{org.host}: dlt node init --name '{joining.name}'")
+        argv = node_init_argv(
+            joining, doorman_url=self.doorman_url, root=root, broker_declares_inbox=self.consortium
         )
+        self._dlt_on(org.host, *argv)
 
     def pending_tickets(self) -> dict[str, str]:
         """Name -> ticket of the registrations awaiting the operator."""
@@ -294,63 +215,24 @@ class MultihostNetwork:
 
     def _approve_all(self) -> None:
         tickets = self.pending_tickets()
-        for org in ORGANISATIONS:
-            ticket = next(t for name, t in tickets.items() if X500Name.parse(name) == org.x500)
-            self.say(f"operator: python -m networkmap approve {ticket} ({org.name})")
+        for joined in (name for org in ORGANISATIONS for name in (org.name, org.replica_name)):
+            x500 = X500Name.parse(joined)
+            ticket = next(t for name, t in tickets.items() if X500Name.parse(name) == x500)
+            self.say(f"operator: python -m networkmap approve {ticket} ({joined})")
             self._networkmap("approve", ticket)
 
     def _networkmap(self, *args: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "networkmap", args[0], "--home", str(self.operator_home)]
         return self._checked(self.hosts["operator"].command([*argv, *args[1:]]), "networkmap")
 
-    def _enrol(self, org: Organisation) -> None:
-        self._dlt_on(org.host, "node", "enrol", "--config", str(self.node_dir(org) / "config.json"))
+    def _enrol(self, org: Organisation, directory: Path) -> None:
+        """`dlt node enrol`: the certificates, and the NodeInfo published with them."""
+        self._dlt_on(org.host, "node", "enrol", "--config", str(directory / "config.json"))
 
-    def _place_replica(
-        self, org: Organisation, replica: tuple[str, dict[str, object]], database_url: str
-    ) -> None:
-        """Hand the replica directory the operator made to the organisation that runs it."""
-        slug, notary = replica
-        self.replica_slugs[org.host] = slug
-        target = self.org_home(org) / "nodes" / slug
-        shutil.copytree(self.operator_home / "nodes" / slug, target)
-        password = secrets.token_urlsafe(18)
-        address = f"{self.address(org.host)}:{REPLICA_RPC_PORT}"
-        name = json.loads((target / "node.json").read_text())["name"]
-        config = {
-            "name": name,
-            "directory": ".",
-            "database_url": database_url,
-            "messaging": {
-                "broker_url": self.broker_url(org),
-                "declare_inbox": not self.consortium,
-            },
-            "rpc": {
-                "address": address,
-                "users": [
-                    {
-                        "username": "operator",
-                        "password_hash": hash_password(password),
-                        "permissions": ["ALL"],
-                    }
-                ],
-            },
-            "network_map": {"url": self.doorman_url, "poll_seconds": 1.0},
-            "notary": notary,
-            "cordapps": list(CORDAPPS),
-            "dev_mode": False,
-        }
-        rpc = {
-            "name": name,
-            "address": address,
-            "ca": "truststore.pem",
-            "username": "operator",
-            "password": password,
-        }
-        for file, content in (("config.json", config), ("rpc.json", rpc)):
-            descriptor = os.open(target / file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                json.dump(content, handle, indent=2)
+    def _form_notary_cluster(self) -> None:
+        argv = notary_cluster_argv()
+        self.say(f"operator: python -m networkmap {' '.join(argv[:3])} --replica ... (4)")
+        self.say(f"operator: {self._networkmap(*argv).stdout.strip()}")
 
     def _hosted(self, host: str) -> list[Path]:
         """config.json of every node that uses `host`'s broker."""
@@ -424,7 +306,7 @@ class MultihostNetwork:
 
         def ready() -> bool:
             for directory in directories:
-                peers = asyncio.run(_peers(directory))
+                peers = asyncio.run(peers_of(directory))
                 if peers is None or not everyone <= peers:
                     return False
             for host in self.broker_hosts:
@@ -438,67 +320,6 @@ class MultihostNetwork:
 
         self.say("waiting until every node sees every other and every broker knows every peer")
         self._wait_for(ready, "the nodes", self.work)
-
-    # -- using it -------------------------------------------------------------------------
-
-    def dlt(
-        self, host: str, *args: str, timeout: float = 180, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """The `dlt` CLI run from the driver against `host`'s organisation home."""
-        env = {**os.environ, "DLT_HOME": str(self.org_home(host))}
-        result = subprocess.run(
-            [DLT, *args], env=env, capture_output=True, text=True, timeout=timeout
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"dlt {' '.join(args)} on {host} failed ({result.returncode}):\n"
-                f"{result.stderr}{result.stdout}"
-            )
-        return result
-
-    def flow(self, host: str, name: str, *, timeout: float = 180, **arguments: object) -> dict:
-        """Start flow `name` on `host`'s node and wait for its result."""
-        org = self.organisation(host)
-        pairs = [f"{key}={value}" for key, value in arguments.items()]
-        result = self.dlt(
-            host, "flow", "start", "--node", org.slug, "--json", name, *pairs, timeout=timeout
-        )
-        return json.loads(result.stdout)
-
-    def states(self, host: str, state_type: str, status: str = "unconsumed") -> list[dict]:
-        org = self.organisation(host)
-        result = self.dlt(
-            host,
-            *("vault", "query", "--node", org.slug, "--type", state_type),
-            *("--status", status, "--page-size", "1000", "--json"),
-        )
-        return [entry["state"]["value"]["data"] for entry in json.loads(result.stdout)["states"]]
-
-    def rpc(self, host: str, *, replica: bool = False) -> RpcClient:
-        """An RPC client (use `async with`) for `host`'s node, or its notary replica."""
-        org = self.organisation(host)
-        directory = self.replica_dir(org) if replica else self.node_dir(org)
-        rpc = json.loads((directory / "rpc.json").read_text())
-        return RpcClient(
-            rpc["address"],
-            rpc["username"],
-            rpc["password"],
-            (directory / rpc["ca"]).read_bytes(),
-            node_name=X500Name.parse(rpc["name"]),
-            timeout=60.0,
-        )
-
-    def timed_flow(self, host: str, name: str, **arguments: object) -> tuple[object, float]:
-        """Run a flow over RPC from the driver: its result and its wall time in seconds
-        (from the start request to the result, without any CLI start-up)."""
-
-        async def run() -> tuple[object, float]:
-            async with self.rpc(host) as client:
-                began = time.perf_counter()
-                result = await client.run_flow(name, arguments)
-                return result, time.perf_counter() - began
-
-        return asyncio.run(run())
 
     def down(self) -> None:
         self.hosts.close()
@@ -533,23 +354,6 @@ class MultihostNetwork:
             if time.monotonic() > deadline:
                 raise MultihostError(f"{what} not ready within {self.timeout:.0f} s; see {logs}")
             time.sleep(0.5)
-
-
-async def _peers(directory: Path) -> set[str] | None:
-    rpc = json.loads((directory / "rpc.json").read_text())
-    ca = (directory / rpc["ca"]).read_bytes()
-    try:
-        async with RpcClient(
-            rpc["address"],
-            rpc["username"],
-            rpc["password"],
-            ca,
-            node_name=X500Name.parse(rpc["name"]),
-        ) as client:
-            peers = (await client.network_map()).peers
-    except RpcError:
-        return None
-    return {str(X500Name.parse(peer.name)) for peer in peers}
 
 
 def _answers(hosts: TestHosts, source: str, address: str, port: int) -> bool:

@@ -24,9 +24,10 @@ def register(subparsers: Subparsers) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from dlt.node.config import ConfigError
+    from dlt.node.notary_replica import NotAReplicaError
     from dlt.node.process import run
 
     try:
         return run(args.config)
-    except ConfigError as exc:
+    except (ConfigError, NotAReplicaError) as exc:
         raise CommandError(str(exc)) from exc

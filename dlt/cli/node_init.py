@@ -4,9 +4,12 @@
 organisation receives by hand). It writes the node directory (config.json, truststore.pem and
 rpc.json with a fresh RPC password) and asks the doorman for a node CA certificate: the node CA
 key and the CSR stay in the directory, the doorman's ticket is printed for the network operator,
-who approves it with `python -m networkmap approve`. `enrol` waits for that approval and issues
+who approves it with `python -m networkmap approve`. `enrol` waits for that approval, issues
 the node's TLS and legal identity certificates, so the organisation's broker can be set up
-before the node first starts (`dlt node run` enrols by itself too).
+before the node first starts (`dlt node run` enrols by itself too), and publishes the node's
+NodeInfo. `init --notary-replica-of SERVICE` makes a notary replica: the operator forms the
+cluster from the published identities (`python -m networkmap notary-cluster`) and the replica
+learns its service key from the network parameters when it runs.
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ def add_commands(group: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     init.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: SQLite)")
     init.add_argument("--rpc-address", default="127.0.0.1:10003", metavar="HOST:PORT")
     init.add_argument("--metrics-address", metavar="HOST:PORT")
+    init.add_argument(
+        "--notary-replica-of",
+        type=_service_name,
+        metavar="X500",
+        help="this node is a replica of the named notary service (the operator forms the "
+        "cluster; the node learns the service key from the network parameters)",
+    )
     init.add_argument(
         "--cordapp",
         action="append",
@@ -102,6 +112,12 @@ def init_command(args: argparse.Namespace) -> int:
         "cordapps": list(args.cordapps or DEFAULT_CORDAPPS),
         "dev_mode": False,
     }
+    if args.notary_replica_of is not None:
+        if args.notary_replica_of == name:
+            raise CommandError(
+                f"--name and --notary-replica-of are both {name}; a replica needs its own name"
+            )
+        config["notary"] = {"replica_of": str(args.notary_replica_of)}
     try:
         NodeConfig.model_validate({**config, "directory": directory})
     except ValueError as exc:
@@ -132,6 +148,7 @@ def init_command(args: argparse.Namespace) -> int:
 
 
 def enrol_command(args: argparse.Namespace) -> int:
+    from dlt.node.announcement import announce
     from dlt.node.config import ConfigError, NodeConfig
     from dlt.node.enrolment import EnrolmentPendingError, enrol
     from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
@@ -146,9 +163,13 @@ def enrol_command(args: argparse.Namespace) -> int:
             certs = asyncio.run(
                 enrol(config.directory, config.name, client, timeout=args.timeout, say=print)
             )
+            print(
+                f"{certs.party.name} holds its certificates in {config.directory / 'certificates'}"
+            )
+            announce(config, certs, client)
     except (EnrolmentPendingError, NetworkMapClientError) as exc:
         raise CommandError(str(exc)) from exc
-    print(f"{certs.party.name} holds its certificates in {config.directory / 'certificates'}")
+    print(f"published its NodeInfo (legal identity key {certs.party.owning_key.to_string()})")
     return 0
 
 
@@ -158,6 +179,15 @@ def _name(text: str) -> X500Name:
     except InvalidX500NameError as exc:
         raise CommandError(
             f"--name {text!r} is not an X.500 name ({exc}); write e.g. 'O=Alice, L=Leeds, C=GB'"
+        ) from exc
+
+
+def _service_name(text: str) -> X500Name:
+    try:
+        return X500Name.parse(text)
+    except InvalidX500NameError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an X.500 name ({exc}); write e.g. 'O=Notary Service, L=Zurich, C=CH'"
         ) from exc
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dlt.identity import Party, X500Name
 from dlt.rpc.users import RpcUser
@@ -50,11 +51,24 @@ class NotaryConfig(_Section):
     validating: bool = False
     service: Party | None = None
     """For a replica of a cluster: the service identity (name and composite key)."""
+    replica_of: X500Name | None = None
+    """For a replica that joined through the doorman: the name of its notary service, whose
+    identity and validating flag it learns at start from the network parameters (the cluster
+    listing its own legal identity key)."""
     service_module: str = "notary.service"
     """Module whose `install_notary_service(node, validating=...)` makes this node a notary."""
     behaviour: str | None = None
     """For attack drills only: a faulty behaviour the service module installs (`notary.byzantine`
     takes a mode such as `equivocate` or `delay=2`), passed as `behaviour=`."""
+
+    @model_validator(mode="after")
+    def _one_source_of_the_service(self) -> Self:
+        if self.service is not None and self.replica_of is not None:
+            raise ValueError(
+                "give notary.service or notary.replica_of, not both: a replica that names its "
+                "service learns the service key from the network parameters"
+            )
+        return self
 
 
 class NodeConfig(_Section):

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from dlt.crypto import PublicKey, SecureHash
-from dlt.identity import X500Name
+from dlt.identity import Party, X500Name
 from dlt.identity.hierarchy import NodeCertificates
 from dlt.ledger import NetworkParameters
 from dlt.messaging.amqp import TlsMaterial, inbox_queue_name
@@ -31,6 +31,7 @@ from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
 from dlt.node.network_map_types import SignedNodeInfo
 from dlt.node.node import Node
 from dlt.node.node_info import NodeInfo
+from dlt.node.notary_replica import service_of
 from dlt.rpc.server import RpcServer, RpcTls
 from dlt.rpc.users import RpcUsers
 
@@ -77,6 +78,7 @@ class NodeProcess:
         certs = await enrol(config.directory, config.name, self.network_map, say=log.info)
         self.certificates = certs
         parameters, infos = await self.network_map.fetch_all()
+        service, validating = self._notary_role(parameters, certs.party)
         queue = inbox_queue_name(certs.party.owning_key)
         known: dict[X500Name, NodeInfo] = {info.name: info for info in infos}
 
@@ -159,9 +161,7 @@ class NodeProcess:
             faulty = (
                 {} if config.notary.behaviour is None else {"behaviour": config.notary.behaviour}
             )
-            module.install_notary_service(
-                node, validating=config.notary.validating, service=config.notary.service, **faulty
-            )
+            module.install_notary_service(node, validating=validating, service=service, **faulty)
             if faulty:
                 log.warning("%s runs as a FAULTY replica: %s", config.name, config.notary.behaviour)
         await node.start()
@@ -175,6 +175,16 @@ class NodeProcess:
             node.metrics.serve(host, int(port))
         self._follow = asyncio.get_running_loop().create_task(self._follow_network_map(node))
         log.info("%s is up: RPC on %s", config.name, self.rpc.address)
+
+    def _notary_role(self, parameters: NetworkParameters, us: Party) -> tuple[Party | None, bool]:
+        """The service identity and validating flag this node notarises with, if it is a
+        notary: from its config, or, for a replica that joined by name, from the parameters."""
+        notary = self.config.notary
+        if notary is None or notary.replica_of is None:
+            return (None, False) if notary is None else (notary.service, notary.validating)
+        cluster = service_of(parameters, notary.replica_of, us)
+        log.info("%s is a replica of %s", us.name, cluster.identity.name)
+        return cluster.identity, cluster.validating
 
     async def _publish(self, node: Node, certs: NodeCertificates) -> None:
         info = node.info.model_copy(

@@ -34,7 +34,12 @@ def consortium(
     net.up()
     try:
         figures["consortium network up (s)"] = round(net.up_seconds)
-        net.flow("market", "energy.PublishCommunityRules", payment_issuer=BANK)
+        net.flow(
+            "market",
+            "energy.PublishCommunityRules",
+            payment_issuer=BANK,
+            require_meter_readings="false",  # the test hosts' households have no meters
+        )
         net.flow("bank", "energy.IssuePayment", owner=CONSUMER, amount=100_000, currency="EUR")
         net.flow("bank", "energy.IssuePayment", owner=MARKET, amount=1_000, currency="EUR")
         net.hosts.delay_all(20, 5)

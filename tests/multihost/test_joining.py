@@ -1,6 +1,8 @@
 """An organisation joins an existing network with the doorman's URL and the network root only,
 and the operator decides: `dlt node init`, `python -m networkmap pending|approve|reject`,
-`dlt node enrol`. Real processes: the doorman serves on loopback without dev mode."""
+`dlt node enrol`; notary replicas join the same way and the operator forms their cluster
+(`python -m networkmap notary-cluster`). Real processes: the doorman serves on loopback without
+dev mode."""
 
 from __future__ import annotations
 
@@ -15,11 +17,16 @@ import pytest
 from cryptography import x509
 
 from deploy.rabbitmq import free_port
+from dlt.crypto.composite import CompositeKey
 from dlt.identity import X500Name, certs_from_pem
+from dlt.node.certificate_store import load_node_certificates
+from dlt.node.network_map_client import NetworkMapClient
 
 DLT = str(Path(sys.executable).with_name("dlt"))
 ALICE = "O=Alice Solar, L=Leeds, C=GB"
 BOB = "O=Bob Wind, L=York, C=GB"
+SERVICE = "O=Notary Service, L=Zurich, C=CH"
+REPLICAS = [f"O=Notary Service Replica {n}, L=Zurich, C=CH" for n in range(1, 5)]
 
 
 def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -71,7 +78,7 @@ def doorman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
 
 
 def _init(
-    doorman: tuple[Path, str], directory: Path, name: str, *, check: bool = True
+    doorman: tuple[Path, str], directory: Path, name: str, *extra: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     home, url = doorman
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +88,7 @@ def _init(
         DLT,
         *("node", "init", "--doorman", url, "--network-root", str(root), "--name", name),
         *("--directory", str(directory), "--broker", "amqps://127.0.0.1:5671/%2F"),
+        *extra,
         check=check,
     )
 
@@ -152,3 +160,75 @@ def test_init_refuses_a_directory_that_already_holds_a_node(doorman, tmp_path):
 
     assert again.returncode == 1
     assert "already holds a node" in again.stderr
+
+
+def _join_as_replica(
+    doorman: tuple[Path, str], directory: Path, name: str, service: str
+) -> subprocess.CompletedProcess[str]:
+    """init --notary-replica-of, the operator's approval, enrol (which publishes the NodeInfo)."""
+    home, _ = doorman
+    ticket = _ticket(_init(doorman, directory, name, "--notary-replica-of", service).stdout)
+    _networkmap(home, "approve", ticket)
+    return _run(DLT, "node", "enrol", "--config", str(directory / "config.json"))
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    doorman: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[Path], subprocess.CompletedProcess[str]]:
+    """Four replicas joined by name, and the operator's `notary-cluster` over them."""
+    home, _ = doorman
+    base = tmp_path_factory.mktemp("replicas")
+    directories = [base / f"org{n}" / "nodes" / "replica" for n in range(1, 5)]
+    for directory, name in zip(directories, REPLICAS, strict=True):
+        enrolled = _join_as_replica(doorman, directory, name, SERVICE)
+        assert "published its NodeInfo" in enrolled.stdout
+    replicas = [arg for name in REPLICAS for arg in ("--replica", name)]
+    return directories, _networkmap(home, "notary-cluster", "--service", SERVICE, *replicas)
+
+
+def test_a_replica_config_names_its_service_but_holds_no_service_key(cluster) -> None:
+    directories, _ = cluster
+
+    notary = json.loads((directories[0] / "config.json").read_text())["notary"]
+
+    assert notary == {"replica_of": SERVICE}
+
+
+def test_the_served_parameters_name_the_cluster_of_the_replicas_own_keys(doorman, cluster):
+    home, url = doorman
+    directories, formed = cluster
+    keys = [load_node_certificates(d).party.owning_key for d in directories]
+
+    with NetworkMapClient(url, (home / "truststore.pem").read_bytes()) as client:
+        parameters = client.network_parameters(client.network_map().parameters_hash)
+
+    (notary,) = [n for n in parameters.notaries if n.identity.name == X500Name.parse(SERVICE)]
+    assert [replica.owning_key for replica in notary.replicas] == keys
+    assert notary.identity.owning_key == CompositeKey.build(keys, threshold=3)
+    assert f"epoch {parameters.epoch}" in formed.stdout
+
+
+def test_a_node_not_in_the_cluster_cannot_run_as_its_replica(doorman, cluster, tmp_path):
+    """Mallory is admitted and claims to be a replica of the formed service; the parameters do
+    not list its key, so it refuses to start before it touches a broker."""
+    directory = tmp_path / "mallory" / "nodes" / "mallory"
+    _join_as_replica(doorman, directory, "O=Mallory Replica, L=Zurich, C=CH", SERVICE)
+
+    run = _run(DLT, "node", "run", "--config", str(directory / "config.json"), check=False)
+
+    assert run.returncode == 1
+    assert "do not list O=Mallory Replica" in run.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in run.stderr
+
+
+def test_a_replica_of_a_service_not_yet_formed_refuses_to_run(doorman, tmp_path):
+    directory = tmp_path / "late" / "nodes" / "replica"
+    service = "O=Unformed Notary, L=Bern, C=CH"
+    _join_as_replica(doorman, directory, "O=Unformed Replica, L=Bern, C=CH", service)
+
+    run = _run(DLT, "node", "run", "--config", str(directory / "config.json"), check=False)
+
+    assert run.returncode == 1
+    assert f"name no notary {service}" in run.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in run.stderr
