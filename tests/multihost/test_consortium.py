@@ -77,6 +77,8 @@ def test_a_broker_node_killed_mid_trade_loses_nothing_and_the_others_trade_on(co
             run.detach()
             killed_at = time.monotonic()
             consortium.kill_broker_node("producer")
+            status = (await consumer.flow_status(run.flow_id)).status
+            assert status not in FINISHED, "the DvP finished before the kill; nothing was tested"
             began = time.perf_counter()
             await asyncio.wait_for(
                 market.run_flow("energy.Pay", {"recipient": BANK, "amount": 9, "currency": "EUR"}),
