@@ -43,6 +43,9 @@ def resolve_home(home: Path | None = None) -> Path:
 
 
 class Localnet:
+    """The network in `home`: its files, the processes `up` started, and its broker, each a
+    part of its own; this class only sequences them (create, up, revoke, down, status)."""
+
     def __init__(self, home: Path) -> None:
         self.home = home.resolve()
         self.files = NetworkFiles(self.home)
