@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the RabbitMQ server programs exist, so tests and the local network can start private
-# brokers (deploy/rabbitmq.py). Installs the Debian/Ubuntu package `rabbitmq-server` with apt-get
+# brokers (deploy/rabbitmq/). Installs the Debian/Ubuntu package `rabbitmq-server` with apt-get
 # only when its scripts are found neither on PATH nor under /usr/lib/rabbitmq/bin; otherwise it
 # changes nothing. It never starts, stops or configures any broker.
 #

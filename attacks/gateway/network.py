@@ -8,7 +8,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from deploy.localnet import Localnet, Member, Shape, _stop, _write_private
+from deploy.localnet import Localnet, Member, Shape
+from deploy.localnet.files import write_private
+from deploy.localnet.processes import stop
 
 
 def _say(_: str) -> None:
@@ -29,10 +31,10 @@ async def reconfigure(
     if not changed:
         return
     for member, path, config in changed:
-        pid = localnet._pid(member.slug)
-        if pid is not None and localnet._alive(member.slug):
-            await asyncio.to_thread(_stop, pid, 20.0)
-        _write_private(path, config)
+        pid = localnet.processes.pid(member.slug)
+        if pid is not None and localnet.processes.alive(member.slug):
+            await asyncio.to_thread(stop, pid, 20.0)
+        write_private(path, config)
     await asyncio.to_thread(localnet.up, Shape(), _say, 180.0)
 
 

@@ -147,7 +147,7 @@ async def _aftermath(
 ) -> list[str]:
     """What the fuzzing left: a dead node, records, or flows that do not finish."""
     member = context.network.member(slug)
-    if not context.localnet._alive(member.slug):
+    if not context.localnet.processes.alive(member.slug):
         return [f"{member.name} died under fuzzing"]
     problems = []
     after = await ledger(client)
