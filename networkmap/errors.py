@@ -1,5 +1,5 @@
-"""The doorman's refusals; each message says what to do instead. They live apart from the
-Doorman so every module of it can raise them."""
+"""The refusals of the doorman and of the network map service; each message says what to do
+instead. They live apart from the services so every module of either can raise them."""
 
 
 class DoormanError(Exception):
@@ -28,3 +28,35 @@ class MissingSigningKeyError(DoormanError):
 
 class UnknownNodeError(DoormanError):
     """No admitted node has this name, so there is nothing to revoke."""
+
+
+class NetworkMapServiceError(Exception):
+    """Base of the network map service's refusals; each message says what to do instead."""
+
+
+class MalformedSubmissionError(NetworkMapServiceError):
+    """The submitted bytes are not a canonical encoding of the expected signed type."""
+
+
+class NodeInfoRefusedError(NetworkMapServiceError):
+    """A NodeInfo that does not verify, was not admitted by our doorman, or is too old."""
+
+
+class RevokedNodeError(NodeInfoRefusedError):
+    """A NodeInfo from a node the doorman revoked, or whose certificates it revoked."""
+
+
+class StaleNodeInfoError(NetworkMapServiceError):
+    """A NodeInfo whose serial is not newer than the one already published for that node."""
+
+
+class NetworkParametersRefusedError(NetworkMapServiceError):
+    """Network parameters that do not verify or would move the epoch backwards."""
+
+
+class NotFoundError(NetworkMapServiceError):
+    """Nothing is stored under the requested hash."""
+
+
+class NoNetworkParametersError(NetworkMapServiceError):
+    """The service has no network parameters yet, so it cannot serve a map."""
