@@ -4,7 +4,8 @@ A NodeInfo is accepted only if its identity chain leads to the network root thro
 doorman, its identity matches its certificate and its node signed it. The newest serial per node
 name wins; older NodeInfos stay fetchable by hash, since a node may be reading a map listing them.
 State lives in SQLite next to the doorman's, so a restart serves the same map. A node the
-doorman revoked is dropped from the map and may publish nothing more.
+doorman revoked is dropped from the map and may publish nothing more. The network parameters,
+epoch by epoch, are networkmap.parameters' job, which the service composes.
 """
 
 from __future__ import annotations
@@ -30,16 +31,37 @@ from dlt.identity import (
 )
 from dlt.ledger.network_parameters import NetworkParameters
 from dlt.node.network_map_types import (
-    InvalidNetworkParametersError,
     InvalidNodeInfoError,
     NetworkMap,
     SignedNetworkMap,
     SignedNetworkParameters,
     SignedNodeInfo,
 )
-from networkmap.doorman import create_schema, transaction
+from networkmap.errors import (
+    MalformedSubmissionError,
+    NetworkMapServiceError,
+    NetworkParametersRefusedError,
+    NodeInfoRefusedError,
+    NoNetworkParametersError,
+    NotFoundError,
+    RevokedNodeError,
+    StaleNodeInfoError,
+)
+from networkmap.parameters import ParameterEpochs
+from networkmap.sqlite import create_schema, transaction
 
-_CURRENT_PARAMETERS = "current_parameters"
+__all__ = [
+    "MalformedSubmissionError",
+    "NetworkMapService",
+    "NetworkMapServiceError",
+    "NetworkParametersRefusedError",
+    "NoNetworkParametersError",
+    "NodeInfoRefusedError",
+    "NotFoundError",
+    "Revocations",
+    "RevokedNodeError",
+    "StaleNodeInfoError",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS node_infos (
@@ -53,49 +75,7 @@ CREATE TABLE IF NOT EXISTS current_node_infos (
     name TEXT PRIMARY KEY,
     hash TEXT NOT NULL REFERENCES node_infos (hash)
 );
-CREATE TABLE IF NOT EXISTS network_parameters (
-    hash TEXT PRIMARY KEY,
-    epoch INTEGER NOT NULL,
-    signed BLOB NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
 """
-
-
-class NetworkMapServiceError(Exception):
-    """Base of the network map service's refusals; each message says what to do instead."""
-
-
-class MalformedSubmissionError(NetworkMapServiceError):
-    """The submitted bytes are not a canonical encoding of the expected signed type."""
-
-
-class NodeInfoRefusedError(NetworkMapServiceError):
-    """A NodeInfo that does not verify, was not admitted by our doorman, or is too old."""
-
-
-class RevokedNodeError(NodeInfoRefusedError):
-    """A NodeInfo from a node the doorman revoked, or whose certificates it revoked."""
-
-
-class StaleNodeInfoError(NetworkMapServiceError):
-    """A NodeInfo whose serial is not newer than the one already published for that node."""
-
-
-class NetworkParametersRefusedError(NetworkMapServiceError):
-    """Network parameters that do not verify or would move the epoch backwards."""
-
-
-class NotFoundError(NetworkMapServiceError):
-    """Nothing is stored under the requested hash."""
-
-
-class NoNetworkParametersError(NetworkMapServiceError):
-    """The service has no network parameters yet, so it cannot serve a map."""
 
 
 class Revocations(Protocol):
@@ -143,50 +123,24 @@ class NetworkMapService:
             purpose: tuple(names) for purpose, names in (trusted_names or {}).items()
         }
         create_schema(database, _SCHEMA)
+        self._parameters = ParameterEpochs(
+            database, root_cert=root_cert, key=network_map_key, chain=self._chain
+        )
 
     # -- network parameters -----------------------------------------------------------------
 
     def sign_network_parameters(self, parameters: NetworkParameters) -> SignedNetworkParameters:
         """Sign `parameters` with the network map key and make them current."""
-        signed = SignedNetworkParameters.sign(parameters, self._key, self._chain)
-        self.set_network_parameters(signed)
-        return signed
+        return self._parameters.sign(parameters)
 
     def set_network_parameters(self, signed: SignedNetworkParameters) -> NetworkParameters:
         """Make `signed` the current parameters; the epoch may only move forwards."""
-        try:
-            parameters = signed.verify(self.root_cert)
-        except InvalidNetworkParametersError as exc:
-            raise NetworkParametersRefusedError(str(exc)) from exc
-        with self._transaction() as db:
-            self._store_parameters(db, signed, parameters)
-        return parameters
-
-    def _store_parameters(
-        self, db: sqlite3.Connection, signed: SignedNetworkParameters, parameters: NetworkParameters
-    ) -> None:
-        current = self._current_parameters(db)
-        if current is not None and current.hash == signed.hash:
-            return
-        if current is not None and parameters.epoch <= current.epoch:
-            raise NetworkParametersRefusedError(
-                f"new network parameters must have an epoch above the current "
-                f"{current.epoch}, got {parameters.epoch}; bump the epoch"
-            )
-        db.execute(
-            "INSERT OR IGNORE INTO network_parameters (hash, epoch, signed, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (str(signed.hash), parameters.epoch, encode(signed), _now()),
-        )
-        db.execute(
-            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-            (_CURRENT_PARAMETERS, str(signed.hash)),
-        )
+        return self._parameters.set(signed)
 
     def _trust_published_keys(self, db: sqlite3.Connection) -> None:
         """Parameters of a new epoch when the keys of the nodes trusted for some purpose
         differ from what the current parameters name."""
-        current = self._current_parameters(db)
+        current = self._parameters.current(db)
         if current is None or not self._trusted_names:
             return
         signers = dict(current.trusted_signers)
@@ -198,11 +152,9 @@ class NetworkMapService:
                 signers[purpose] = keys
         if signers == current.trusted_signers:
             return
-        updated = NetworkParameters.model_validate(
-            {**dict(current), "trusted_signers": signers, "epoch": current.epoch + 1}
+        self._parameters.store_next_epoch(
+            db, current, {**dict(current), "trusted_signers": signers}
         )
-        signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
-        self._store_parameters(db, signed, updated)
 
     def advance_parameters(
         self, change: Callable[[NetworkParameters], NetworkParameters | None]
@@ -210,22 +162,7 @@ class NetworkMapService:
         """Apply `change` to the current parameters atomically (one writer transaction, so the
         server's own updates cannot interleave) and make its result current under the next
         epoch; a `change` that returns None leaves the parameters as they are."""
-        with self._transaction() as db:
-            current = self._current_parameters(db)
-            if current is None:
-                raise NoNetworkParametersError(
-                    "the network map has no network parameters yet; bootstrap the network home "
-                    "first (`python -m networkmap bootstrap`)"
-                )
-            changed = change(current)
-            if changed is None:
-                return current
-            updated = NetworkParameters.model_validate(
-                {**dict(changed), "epoch": current.epoch + 1}
-            )
-            signed = SignedNetworkParameters.sign(updated, self._key, self._chain)
-            self._store_parameters(db, signed, updated)
-        return updated
+        return self._parameters.advance(change)
 
     def published_node_info(self, name: X500Name) -> SignedNodeInfo | None:
         """The newest NodeInfo `name` published (verified when it was), if any."""
@@ -248,19 +185,10 @@ class NetworkMapService:
 
     def current_parameters(self) -> NetworkParameters | None:
         with self._transaction() as db:
-            return self._current_parameters(db)
+            return self._parameters.current(db)
 
     def signed_network_parameters(self, parameters_hash: SecureHash) -> SignedNetworkParameters:
-        with self._transaction() as db:
-            row = db.execute(
-                "SELECT signed FROM network_parameters WHERE hash = ?", (str(parameters_hash),)
-            ).fetchone()
-        if row is None:
-            raise NotFoundError(
-                f"no network parameters have hash {parameters_hash}; take the hash from the "
-                "current network map"
-            )
-        return decode(row["signed"], SignedNetworkParameters)
+        return self._parameters.signed(parameters_hash)
 
     # -- node infos -------------------------------------------------------------------------
 
@@ -279,7 +207,7 @@ class NetworkMapService:
         self._check_our_doorman(signed, str(info.name))
         self._check_not_revoked(signed, info.name)
         with self._transaction() as db:
-            parameters = self._current_parameters(db)
+            parameters = self._parameters.current(db)
             if (
                 parameters is not None
                 and info.platform_version < parameters.minimum_platform_version
@@ -364,7 +292,7 @@ class NetworkMapService:
                 for row in db.execute("SELECT name, hash FROM current_node_infos ORDER BY hash")
                 if row["name"] not in revoked
             ]
-            parameters_hash = self._current_parameters_hash(db)
+            parameters_hash = self._parameters.current_hash(db)
         if parameters_hash is None:
             raise NoNetworkParametersError(
                 "the network map has no network parameters yet; start the service from a "
@@ -382,23 +310,6 @@ class NetworkMapService:
             return self._cached_map[1]
 
     # -- storage ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _current_parameters_hash(db: sqlite3.Connection) -> SecureHash | None:
-        row = db.execute(
-            "SELECT value FROM settings WHERE key = ?", (_CURRENT_PARAMETERS,)
-        ).fetchone()
-        return None if row is None else SecureHash.parse(row["value"])
-
-    def _current_parameters(self, db: sqlite3.Connection) -> NetworkParameters | None:
-        parameters_hash = self._current_parameters_hash(db)
-        if parameters_hash is None:
-            return None
-        row = db.execute(
-            "SELECT signed FROM network_parameters WHERE hash = ?", (str(parameters_hash),)
-        ).fetchone()
-        signed = decode(row["signed"], SignedNetworkParameters)
-        return decode(signed.parameters_bytes, NetworkParameters)
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self.database)
