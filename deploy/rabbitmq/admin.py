@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Mapping
 
 from deploy.rabbitmq.ctl import Rabbitmqctl
+from deploy.rabbitmq.errors import BrokerError
 from deploy.rabbitmq.permissions import (
     Permissions,
     check_name,
@@ -19,6 +21,8 @@ from deploy.rabbitmq.permissions import (
     node_permissions,
     peer_permissions,
 )
+
+IMPORT_ATTEMPTS = 5
 
 
 class BrokerAdmin:
@@ -109,11 +113,21 @@ class BrokerAdmin:
         self._ctl("close_all_user_connections", user, f"revoked: {reason}")
 
     def _import(self, definitions: Mapping[str, object]) -> None:
+        """Import `definitions`. Members of one cluster provisioning the same users at once
+        race (the loser's import fails with `user_already_exists`); an import is idempotent,
+        so the loser imports again and finds them there."""
         document = {"vhosts": [{"name": self.vhost}], **definitions}
         path = self._ctl.config.home / f"definitions-{secrets.token_hex(4)}.json"
         path.write_text(json.dumps(document))
         try:
-            self._ctl("import_definitions", str(path))
+            for attempt in range(IMPORT_ATTEMPTS):
+                try:
+                    self._ctl("import_definitions", str(path))
+                    return
+                except BrokerError as exc:
+                    if "_already_exists" not in str(exc) or attempt == IMPORT_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.2 * 2**attempt)
         finally:
             path.unlink(missing_ok=True)
 
