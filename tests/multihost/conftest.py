@@ -2,8 +2,9 @@
 
 Without the privilege every test that needs hosts skips with a one-line reason (the joining
 tests need none: they run the doorman on loopback). The tests marked `multihost` bring up the
-whole production-shaped network (about four minutes on a small machine) and run only with
-DLT_MULTIHOST=1 (`make multihost`); the rest run in `make test`. Figures the slow tests measure
+whole production-shaped network (about three minutes on a small machine) and run only with
+DLT_MULTIHOST=1, which `make test` and `make multihost` set (`make test MULTIHOST=0` leaves
+them out). Figures the slow tests measure
 are printed at the end of the session and written to $DLT_MULTIHOST_REPORT (default:
 multihost-report.json in the session's temporary directory).
 """
