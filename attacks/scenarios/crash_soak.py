@@ -31,7 +31,7 @@ FINISH_WITHIN = 180.0
 """Seconds a started flow may take, its node's restarts included, before it counts as stuck."""
 MAX_ATTEMPTS = 8
 """Times one trade is started again after failing before the soak calls it lost."""
-PAUSE = (4.0, 9.0)
+PAUSE = (1.5, 4.0)
 """Seconds between one restart and the next kill."""
 
 
@@ -48,7 +48,7 @@ class Soak:
 class CrashSoak:
     name = "crash-soak"
     summary = "kill -9 parties, a replica, the broker and the map through trades; exactly once"
-    default_count = 100
+    default_count = 300
     full_count = 1_000
 
     async def run(self, context: AttackContext) -> list[Row]:
