@@ -70,7 +70,8 @@ SIM_NET_HOME ?= sim-results/network-localnet
 simulate-network: setup
 	bash deploy/ensure-rabbitmq.sh
 	$(BIN)/dlt localnet up --home $(SIM_NET_HOME) --producers $(SIM_PRODUCERS) \
-		--consumers $(SIM_CONSUMERS) --timeout 900
+		--consumers $(SIM_CONSUMERS) --timeout 900 \
+		|| { $(BIN)/dlt localnet down --home $(SIM_NET_HOME); exit 1; }
 	$(BIN)/python -m cordapp_energy.simulator --network $(SIM_NET_HOME) --days $(SIM_DAYS) \
 		--prosumers $(SIM_PRODUCERS) --consumers $(SIM_CONSUMERS) --out sim-results/network \
 		$(SIM_ARGS); status=$$?; $(BIN)/dlt localnet down --home $(SIM_NET_HOME); exit $$status

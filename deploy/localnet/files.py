@@ -19,6 +19,7 @@ from typing import Any
 from cordapp_energy.market_rules import MARKET_RULES_SIGNERS
 from cordapp_energy.meters import METER_CA_SIGNERS
 from deploy.localnet.errors import LocalnetError
+from deploy.localnet.listen_ports import ListenPorts
 from deploy.localnet.shape import (
     METERS_INSTALLED_BEFORE,
     RPC_USER,
@@ -32,7 +33,6 @@ from deploy.localnet.shape import (
     slug,
 )
 from deploy.monitoring import write_monitoring_files
-from deploy.rabbitmq import free_port
 from dlt.identity import X500Name
 from dlt.rpc.users import hash_password
 from networkmap.bootstrap import bootstrap_network
@@ -154,14 +154,15 @@ class NetworkFiles:
             for info in result.parameters.notaries
             for replica in info.replica_parties
         }
-        ports = Ports(broker=free_port(), network_map=free_port(), explorer=free_port())
+        listen = ListenPorts()
+        ports = Ports(broker=listen.take(), network_map=listen.take(), explorer=listen.take())
         members = [
             Member(
                 name=str(node.name),
                 slug=node.slug,
                 role=dict(parties).get(str(node.name), "notary"),
-                rpc_port=free_port(),
-                metrics_port=free_port(),
+                rpc_port=listen.take(),
+                metrics_port=listen.take(),
                 validating=shape.validating if node.notary is not None else False,
                 service=str(service_of[node.name].name) if node.name in clustered else None,
                 service_key=(

@@ -32,8 +32,8 @@ class Shape(BaseModel):
     replicas: int = Field(default=1, ge=1, le=10)
     """Replicas per notary service: 1 for a single node, 3f+1 to tolerate f faulty ones."""
     validating: bool = False
-    producers: int = Field(default=2, ge=1, le=50)
-    consumers: int = Field(default=2, ge=1, le=50)
+    producers: int = Field(default=2, ge=1, le=100)
+    consumers: int = Field(default=2, ge=1, le=100)
     cordapps: tuple[str, ...] = ()
     """CorDapp packages every node installs besides the energy CorDapp (e.g. cordapp_bench)."""
     database_url: str | None = Field(default=None, pattern=r"\{node\}")

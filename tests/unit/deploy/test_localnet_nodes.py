@@ -62,3 +62,10 @@ def test_without_a_database_url_nodes_keep_sqlite_files(tmp_path):
 def test_a_database_url_without_the_node_placeholder_is_refused():
     with pytest.raises(ValidationError, match="node"):
         Shape(database_url="postgresql+psycopg://u:p@127.0.0.1:6543/shared")
+
+
+def test_a_shape_holds_the_reference_community_of_12_prosumers_and_68_consumers():
+    shape = Shape(producers=12, consumers=68)
+    assert (shape.producers, shape.consumers) == (12, 68)
+    with pytest.raises(ValidationError):
+        Shape(consumers=101)
