@@ -140,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     except JournalMismatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"interrupted; every finished interval is in {out}/journal.jsonl: add --resume to "
+            "the same command to go on from there",
+            file=sys.stderr,
+        )
+        return 130
 
 
 def _header(

@@ -142,3 +142,21 @@ def test_resuming_another_runs_journal_is_refused(tmp_path):
     journal.close()
     with pytest.raises(JournalMismatchError, match="records another run"):
         Journal(path, {"run": "engine", "seed": 2}).open(resume=True)
+
+
+def test_an_interrupted_run_says_how_to_resume_instead_of_a_traceback(
+    tmp_path, monkeypatch, capsys
+):
+    from cordapp_energy.simulator import __main__ as cli
+
+    async def interrupted(*_args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_simulate", interrupted)
+
+    status = cli.main(["--engine", "--days", "1", "--quiet", "--out", str(tmp_path / "run")])
+
+    assert status == 130
+    error = capsys.readouterr().err
+    assert "add --resume to the same command" in error
+    assert "Traceback" not in error
