@@ -14,6 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 from dlt.ledger.attachments import Attachment
+from dlt.ledger.contract_sources import contract_sources
 from dlt.ledger.errors import AttachmentError
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -21,15 +22,14 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 @cache
 def cordapp_attachment(package: str) -> Attachment:
-    """The code attachment of the installed top-level package `package`."""
+    """The code attachment of the installed top-level package `package`: its contract code
+    (see `contract_sources`), the part its states pin."""
     module = importlib.import_module(package)
     locations = list(getattr(module, "__path__", []))
     if len(locations) != 1:
         raise AttachmentError(f"{package!r} is not a regular package; cannot pin its code")
     root = Path(locations[0])
-    sources = sorted(
-        path for path in root.rglob("*.py") if "__pycache__" not in path.relative_to(root).parts
-    )
+    sources = contract_sources(package, root)
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for path in sources:

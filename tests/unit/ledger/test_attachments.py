@@ -304,3 +304,47 @@ def test_a_plain_module_cannot_be_pinned_as_a_cordapp(importable):
 def test_the_sample_cordapp_attachment_contains_its_contract():
     with cordapp_attachment("sample_cordapp").open_zip() as archive:
         assert "sample_cordapp/contract.py" in archive.namelist()
+
+
+SPLIT_FILES = {
+    "__init__.py": "from .flows import run\n",
+    "contracts/__init__.py": "from .rules import RULE\n",
+    "contracts/rules.py": "from ..states import AMOUNT\nRULE = AMOUNT\n",
+    "states.py": "from . import units\nAMOUNT = units.WH\n",
+    "units.py": "WH = 1\n",
+    "flows.py": "from .contracts import RULE\ndef run():\n    return RULE\n",
+    "tools/simulate.py": "import json\n",
+}
+
+
+def test_a_cordapp_with_a_contracts_package_pins_only_its_contract_code(make_package):
+    package = make_package(SPLIT_FILES)
+
+    with cordapp_attachment(package).open_zip() as archive:
+        names = archive.namelist()
+
+    assert names == [
+        f"{package}/contracts/__init__.py",
+        f"{package}/contracts/rules.py",
+        f"{package}/states.py",
+        f"{package}/units.py",
+    ]
+
+
+def test_changing_a_flow_or_tool_leaves_the_contract_code_id_alone(make_package, tmp_path):
+    package = make_package(SPLIT_FILES)
+    before = cordapp_attachment(package).id
+    (tmp_path / package / "flows.py").write_text("def run():\n    return 2\n")
+    (tmp_path / package / "tools" / "simulate.py").write_text("import csv\n")
+    cordapp_attachment.cache_clear()
+
+    assert cordapp_attachment(package).id == before
+
+
+def test_changing_a_module_the_contracts_import_changes_the_id(make_package, tmp_path):
+    package = make_package(SPLIT_FILES)
+    before = cordapp_attachment(package).id
+    (tmp_path / package / "units.py").write_text("WH = 1000\n")
+    cordapp_attachment.cache_clear()
+
+    assert cordapp_attachment(package).id != before
