@@ -159,7 +159,7 @@ class FlowLogic(BaseModel, Generic[T]):
     def current_parameters_hash(self) -> SecureHash:
         """The hash of the network parameters in force, as journaled."""
         network_map = self.services.network_map
-        return self.remember("parameters", lambda: network_map.parameters.hash, SecureHash)
+        return self.remember("parameters", lambda: network_map.parameters_hash, SecureHash)
 
     def remember(self, kind: str, observe: Callable[[], R], expected: type[R]) -> R:
         """A value `observe` reads from outside the flow, journaled so a replay sees the

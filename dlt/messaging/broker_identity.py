@@ -12,6 +12,8 @@ equals sign can never come from a value, so no two names share a user.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
@@ -39,8 +41,10 @@ _SHORT_NAMES: dict[x509.ObjectIdentifier, str] = {
 _BACKSLASHED = frozenset(b'"+,;<>\\')
 
 
+@lru_cache(maxsize=4096)
 def broker_user_name(name: X500Name) -> str:
-    """The broker user of the node whose legal name is `name` (its TLS certificate's subject)."""
+    """The broker user of the node whose legal name is `name` (its TLS certificate's subject).
+    Cached: every inbound message maps its user id back to a peer through it."""
     return rabbitmq_subject(name.to_x509())
 
 

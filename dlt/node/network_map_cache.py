@@ -16,7 +16,8 @@ ParametersFetcher = Callable[[SecureHash], Awaitable[NetworkParameters]]
 
 class NetworkMapCache:
     def __init__(self, parameters: NetworkParameters, identities: IdentityService) -> None:
-        self.parameters = parameters
+        self._parameters = parameters
+        self._parameters_hash = parameters.hash
         self._identities = identities
         self._nodes: dict[X500Name, NodeInfo] = {}
         self._listeners: list[Callable[[NodeInfo], None]] = []
@@ -69,9 +70,21 @@ class NetworkMapCache:
                 return notary
         return None
 
+    @property
+    def parameters(self) -> NetworkParameters:
+        """The parameters in force; replaced only through `update_parameters`."""
+        return self._parameters
+
+    @property
+    def parameters_hash(self) -> SecureHash:
+        """The hash of the parameters in force, computed once per update rather than by
+        encoding them again in every flow that pins them."""
+        return self._parameters_hash
+
     def update_parameters(self, parameters: NetworkParameters) -> None:
-        self.parameters = parameters
-        self._known_parameters[parameters.hash] = parameters
+        self._parameters = parameters
+        self._parameters_hash = parameters.hash
+        self._known_parameters[self._parameters_hash] = parameters
         for notary in parameters.notaries:
             self._identities.register(notary.identity)
 
