@@ -486,9 +486,8 @@ class FlowEngine:
         if running is not None:
             state = running.fiber.sessions.get(message.session_id)
             if state is not None:
-                if message.kind is SessionMessageKind.INIT or not self._deliver(
-                    state, message, inbound
-                ):
+                data = message.first_data() if message.kind is SessionMessageKind.INIT else message
+                if data is None or not self._deliver(state, data, inbound):
                     await inbound.ack()
                 return
         if message.kind is SessionMessageKind.INIT and running is None:
@@ -634,7 +633,9 @@ class FlowEngine:
         elif existing.status.finished or flow_id in self._running:
             await inbound.ack()
             return
-        await inbound.ack()
+        data = message.first_data()
+        if data is None:
+            await inbound.ack()
         state = SessionState(
             session_id=message.session_id,
             counterparty=peer,
@@ -652,8 +653,18 @@ class FlowEngine:
             return self._bind(responder(session=fiber.attach_responder_session(state)), fiber)
 
         self._launch(flow_id, journal, build)
+        await self._deliver_first_data(state, data, inbound)
         for dropped in self.deliver_early(flow_id, state):
             await dropped.ack()
+
+    async def _deliver_first_data(
+        self, state: SessionState, data: SessionMessage | None, inbound: InboundMessage
+    ) -> None:
+        """Hand the payload a session-init carried to the new session; the delivery is
+        acknowledged once the responder has journaled its receive (or at its end), so a crash
+        before then has the broker deliver the init, and its payload, again."""
+        if data is not None and not self._deliver(state, data, inbound):
+            await inbound.ack()
 
     async def _launch_uncheckpointed(
         self,
@@ -665,7 +676,9 @@ class FlowEngine:
     ) -> None:
         """Run a responder without a flow row or journal; a session-init for one that already
         finished is a duplicate, acknowledged and dropped."""
-        await inbound.ack()
+        data = message.first_data()
+        if data is None or flow_id in self._finished_uncheckpointed:
+            await inbound.ack()
         if flow_id in self._finished_uncheckpointed:
             return
         state = SessionState(
@@ -680,5 +693,6 @@ class FlowEngine:
             return self._bind(responder(session=fiber.attach_responder_session(state)), fiber)
 
         self._launch(flow_id, [], build)
+        await self._deliver_first_data(state, data, inbound)
         for dropped in self.deliver_early(flow_id, state):
             await dropped.ack()

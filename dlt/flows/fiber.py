@@ -325,31 +325,29 @@ class Fiber:
         data = encode(payload)
         if self._pending:
             await self.commit(None)
-        messages = []
         if state.initiator and not state.init_sent:
-            messages.append(
-                SessionMessage(
-                    kind=SessionMessageKind.INIT,
-                    session_id=state.session_id,
-                    from_initiator=True,
-                    seq=0,
-                    protocol=state.protocol,
-                    protocol_version=state.protocol_version,
-                )
+            # The session-init (seq 0) carries the first payload, which the responder
+            # receives as data seq 1: one message on the wire, not two.
+            message = SessionMessage(
+                kind=SessionMessageKind.INIT,
+                session_id=state.session_id,
+                from_initiator=True,
+                seq=0,
+                protocol=state.protocol,
+                protocol_version=state.protocol_version,
+                payload=data,
             )
             state.init_sent = True
-        messages.append(
-            SessionMessage(
+        else:
+            message = SessionMessage(
                 kind=SessionMessageKind.DATA,
                 session_id=state.session_id,
                 from_initiator=state.initiator,
                 seq=state.send_seq,
                 payload=data,
             )
-        )
         state.send_seq += 1
-        for message in messages:
-            await self.host.publish(state.counterparty.name, message)
+        await self.host.publish(state.counterparty.name, message)
 
     async def send_control(
         self, state: SessionState, kind: SessionMessageKind, error: BaseException | None = None

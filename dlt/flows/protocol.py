@@ -38,6 +38,23 @@ class SessionMessage(LedgerModel):
     def message_id(self) -> str:
         return message_id(self.session_id, self.from_initiator, self.seq)
 
+    def first_data(self) -> SessionMessage | None:
+        """The data a session-init carries: the initiator's first message (seq 1), so the
+        responder receives it exactly as it would a separate data message. None for an
+        init without a payload or any other message."""
+        if self.kind is not SessionMessageKind.INIT or not self.from_initiator:
+            return None
+        if self.payload is None:
+            return None
+        return SessionMessage(
+            kind=SessionMessageKind.DATA,
+            session_id=self.session_id,
+            from_initiator=True,
+            seq=1,
+            payload=self.payload,
+            sent_at_us=self.sent_at_us,
+        )
+
 
 def message_id(session_id: str, from_initiator: bool, seq: int) -> str:
     """Deterministic, so a replayed send carries the id of the original and is dropped."""

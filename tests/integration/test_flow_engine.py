@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 
+from dlt.encoding import decode
 from dlt.flows import CounterpartyFlowError, FlowKilledError, FlowTimeoutError, registry
+from dlt.flows.protocol import SessionMessage, SessionMessageKind
 from dlt.flows.storage import FlowStatus
 from dlt.messaging.in_memory import Fault
 from fixtures.crashes import run_through_crash
@@ -75,10 +77,30 @@ async def test_duplicated_messages_change_nothing(network):
     assert effect_count(alice.node.db) == 3
 
 
+async def test_a_session_opens_with_one_message_carrying_the_first_payload(network):
+    alice, bob = await two_nodes(network)
+
+    assert await alice.run(PingFlow(peer=bob.name, count=1)) == [0]
+
+    to_bob = [
+        decode(message.payload, SessionMessage)
+        for sender, message in network.messaging.sent
+        if sender == alice.name and message.recipient == bob.name
+    ]
+    first = to_bob[0]
+    assert first.kind is SessionMessageKind.INIT and decode(first.payload) == 1
+    assert [(m.kind, m.seq) for m in to_bob[1:]] == [
+        (SessionMessageKind.DATA, 2),
+        (SessionMessageKind.END, 3),
+    ]
+
+
 async def test_reordered_messages_are_delivered_in_order(network):
     alice, bob = await two_nodes(network)
+    # Alice's first two messages (the session-init carrying the count, then ping 0) are
+    # held and released newest first: ping 0 arrives before its session exists.
     network.add_fault(
-        Fault(matches=lambda sender, message: sender == alice.name, reorder=True, remaining=3)
+        Fault(matches=lambda sender, message: sender == alice.name, reorder=True, remaining=2)
     )
     handle = await alice.start_flow(PingFlow(peer=bob.name, count=3))
     await asyncio.sleep(0.05)
