@@ -226,10 +226,13 @@ class ClearMarketFlow(FlowLogic[ClearingReport]):
                     ),
                 )
             )
-        outcomes: list[SettlementOutcome] = []
+        # Every buyer settles its own trades, with its own money: all of them at once, then
+        # the answers in turn (a seller waits for energy another settlement holds).
         for party, session in sessions.items():
-            answers = await session.send_and_receive(list, instructions[party])
-            outcomes.extend(answers)
+            await session.send(instructions[party])
+        outcomes: list[SettlementOutcome] = []
+        for session in sessions.values():
+            outcomes.extend(await session.receive(list))
         return outcomes
 
 

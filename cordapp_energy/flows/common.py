@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from cordapp_energy.states import DeliveryWindow, EnergyState, EnergyType, PaymentState
+from dlt.encoding import serializable
 from dlt.flows import FlowException, FlowLogic, FlowSession
 from dlt.flows.library import FinalityFlow, ReceiveFinalityFlow, align_notaries
 from dlt.identity import AbstractParty, Party
-from dlt.ledger import SignedTransaction, StateAndRef
-from dlt.vault import CustomColumnCriteria, Operator, QueryCriteria, VaultQueryCriteria
+from dlt.ledger import LedgerModel, SignedTransaction, StateAndRef
+from dlt.vault import (
+    CustomColumnCriteria,
+    Operator,
+    PageSpecification,
+    QueryCriteria,
+    SoftLocking,
+    VaultQueryCriteria,
+)
 from dlt.vault.errors import InsufficientStatesError
 
 
@@ -86,9 +97,15 @@ async def select_payment(
 
 
 async def select_energy(
-    flow: FlowLogic[object], quantity_wh: int, energy_type: EnergyType, window: DeliveryWindow
+    flow: FlowLogic[object],
+    quantity_wh: int,
+    energy_type: EnergyType,
+    window: DeliveryWindow,
+    patience: float = 0.0,
 ) -> list[StateAndRef]:
-    """Lock our energy of one lot for `window` covering `quantity_wh`."""
+    """Lock our energy of one lot for `window` covering `quantity_wh`. With `patience`, wait
+    up to that many seconds while other flows hold energy that may come back as change (a
+    seller settling several matched trades at once)."""
     criteria = (
         VaultQueryCriteria(state_types=(EnergyState,))
         & _owned_by_us(flow, EnergyState)
@@ -107,7 +124,22 @@ async def select_energy(
         enough,
         f"{us.name} has not enough energy: {quantity_wh} Wh of {energy_type} for {window} "
         "are needed",
+        patience,
     )
+
+
+@serializable("energy.Selection")
+class Selection(LedgerModel):
+    """One journaled attempt to select states: what it locked (None: it could not), or why
+    not and whether other flows hold matching states that may yet come back."""
+
+    picked: tuple[StateAndRef, ...] | None = None
+    refusal: str = ""
+    held_elsewhere: bool = False
+
+
+RETRY_PAUSE = 0.2
+"""Seconds between attempts of a patient selection."""
 
 
 async def _lock(
@@ -116,15 +148,34 @@ async def _lock(
     criteria: QueryCriteria,
     enough: Callable[[list[StateAndRef]], bool],
     shortfall: str,
+    patience: float = 0.0,
 ) -> list[StateAndRef]:
-    """Select and soft-lock states for this flow, journaled; `shortfall` explains a refusal."""
+    """Select and soft-lock states for this flow; `shortfall` explains a refusal. Every
+    attempt is journaled, refusals too, so a replay takes the same attempts and waits."""
     vault = flow.services.vault
-    try:
-        return await flow.durable(
-            kind, lambda s: vault.select_and_lock(s, flow.flow_id, criteria, enough=enough)
-        )
-    except InsufficientStatesError as exc:
-        raise FlowException(f"{shortfall} ({exc})") from exc
+    held = criteria & VaultQueryCriteria(soft_locking=SoftLocking.locked_only())
+
+    def attempt(session: Session) -> Selection:
+        try:
+            picked = vault.select_and_lock(session, flow.flow_id, criteria, enough=enough)
+        except InsufficientStatesError as exc:
+            elsewhere = patience > 0 and bool(
+                vault.query_in(session, held, PageSpecification(page_size=1)).states
+            )
+            return Selection(refusal=str(exc), held_elsewhere=elsewhere)
+        return Selection(picked=tuple(picked))
+
+    selection = await flow.durable(kind, attempt)
+    give_up: datetime | None = None
+    while selection.picked is None:
+        now = flow.now() if selection.held_elsewhere else None
+        if now is not None and give_up is None:
+            give_up = now + timedelta(seconds=patience)
+        if now is None or give_up is None or now >= give_up:
+            raise FlowException(f"{shortfall} ({selection.refusal})")
+        await flow.sleep(RETRY_PAUSE)
+        selection = await flow.durable(kind, attempt)
+    return list(selection.picked)
 
 
 def _owned_by_us(flow: FlowLogic[object], state_type: type) -> CustomColumnCriteria:

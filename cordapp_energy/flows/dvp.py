@@ -30,6 +30,9 @@ from dlt.flows.library import (
 from dlt.identity import Party, X500Name
 from dlt.ledger import LedgerModel, SignedTransaction, StateAndRef, TransactionBuilder
 
+SETTLEMENT_PATIENCE = 60.0
+"""Seconds a seller waits for its energy that concurrent settlements hold (their change)."""
+
 
 def paid_to(stx: SignedTransaction, party: Party, rules: MarketRules) -> int:
     """Money in the market's currency, from its issuers, that `stx`'s outputs give `party`.
@@ -153,7 +156,11 @@ class SettleTradeResponder(FlowLogic[SignedTransaction]):
 
     async def call(self) -> SignedTransaction:
         terms = await self.session.receive(TradeTerms)
-        energy = await select_energy(self, terms.quantity_wh, terms.energy_type, terms.window)
+        # Buyers settle matched trades at once; energy another buyer's settlement holds comes
+        # back as change, so the seller waits for it rather than refusing the trade.
+        energy = await select_energy(
+            self, terms.quantity_wh, terms.energy_type, terms.window, SETTLEMENT_PATIENCE
+        )
         await self.sub_flow(SendStatesFlow(session=self.session, states=tuple(energy)))
         signed = await self.sub_flow(_SellerChecks(session=self.session, terms=terms))
         return await self.sub_flow(

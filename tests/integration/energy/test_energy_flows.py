@@ -219,6 +219,38 @@ async def test_clearing_settles_every_match_by_delivery_versus_payment(market):
     assert paid == sum(energy_cost(s.quantity_wh, price) for s in report.settlements)
 
 
+async def test_buyers_of_one_sellers_single_lot_all_settle_at_once(market):
+    """The buyers settle concurrently; each waits for the change of the one before rather
+    than finding the seller's only energy state locked and failing."""
+    (pa, _), (ca, cb) = market.producers, market.consumers
+    await request(pa, 3_000, price=8)
+    await pa.run(
+        PlaceOfferFlow(
+            window_start=NOON,
+            max_quantity_wh=3_000,
+            limit_price_per_kwh=8,
+            energy_type=EnergyType.SOLAR,
+        )
+    )
+    for consumer, quantity in ((ca, 1_000), (cb, 2_000)):
+        await consumer.run(
+            PlaceBidFlow(
+                window_start=NOON,
+                max_quantity_wh=quantity,
+                limit_price_per_kwh=20,
+                energy_type=EnergyType.SOLAR,
+            )
+        )
+    await market.network.settle()
+
+    report = await market.operator.run(ClearMarketFlow(window_start=NOON))
+    await market.network.settle()
+
+    assert [s.error for s in report.settlements] == [None, None]
+    assert report.settled_wh == 3_000
+    assert (await energy_of(ca), await energy_of(cb), await energy_of(pa)) == (1_000, 2_000, 0)
+
+
 async def test_a_seller_that_cannot_deliver_leaves_the_buyer_unharmed(market):
     (pa, _), (ca, _) = market.producers, market.consumers
     issued = await request(pa, 1_000, price=8)
