@@ -138,8 +138,10 @@ class Selection(LedgerModel):
     held_elsewhere: bool = False
 
 
-RETRY_PAUSE = 0.2
-"""Seconds between attempts of a patient selection."""
+RETRY_PAUSES = (0.1, 0.2, 0.4, 0.8, 1.6)
+"""Seconds between attempts of a patient selection, then the last one again: short while a
+concurrent settlement is likely to finish soon, sparse after, so a long wait costs few
+journal entries."""
 
 
 async def _lock(
@@ -167,13 +169,15 @@ async def _lock(
 
     selection = await flow.durable(kind, attempt)
     give_up: datetime | None = None
+    attempts = 0
     while selection.picked is None:
         now = flow.now() if selection.held_elsewhere else None
         if now is not None and give_up is None:
             give_up = now + timedelta(seconds=patience)
         if now is None or give_up is None or now >= give_up:
             raise FlowException(f"{shortfall} ({selection.refusal})")
-        await flow.sleep(RETRY_PAUSE)
+        await flow.sleep(RETRY_PAUSES[min(attempts, len(RETRY_PAUSES) - 1)])
+        attempts += 1
         selection = await flow.durable(kind, attempt)
     return list(selection.picked)
 
