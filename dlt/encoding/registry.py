@@ -259,33 +259,85 @@ def _lower_map(mapping: dict[Any, Any], depth: int) -> dict[str, Any]:
     return {key: to_value(mapping[key], depth) for key in sorted(mapping, key=canonical.key_order)}
 
 
+_LEAVES = frozenset({type(None), bool, int, str, bytes, float})
+"""Exact types of decoded values that raise to themselves (floats are refused later, when the
+result is re-encoded)."""
+
+
 def from_value(value: canonical.Value) -> Any:
     """Raise a canonical value back to objects, constructing registered types only."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, list):
         return [from_value(item) for item in value]
     if isinstance(value, dict):
-        fields = {key: from_value(item) for key, item in value.items() if key != TYPE_KEY}
-        if TYPE_KEY not in value:
-            return fields
-        name = value[TYPE_KEY]
-        if name == "instant":
-            return _instant(fields)
-        if not isinstance(name, str):
-            raise DecodingError(f"{TYPE_KEY} must be a string")
-        codec = _by_name.get(name)
-        if codec is None:
-            raise DecodingError(f"unknown type {name!r}; is the CorDapp that defines it installed?")
-        if set(fields) != codec.fields:
-            raise DecodingError(
-                f"invalid {name}: expected fields {sorted(codec.fields)}, got {sorted(fields)}"
-            )
-        try:
-            return codec.from_fields(fields)
-        except DecodingError:
-            raise
-        except (TypeError, ValueError, KeyError) as exc:
-            raise DecodingError(f"invalid {name}: {exc}") from exc
+        return _from_map(value)
     return value
+
+
+def _from_map(value: dict[str, Any]) -> Any:
+    fields = {
+        key: item if type(item) in _LEAVES else from_value(item)
+        for key, item in value.items()
+        if key != TYPE_KEY
+    }
+    if TYPE_KEY not in value:
+        return fields
+    name = value[TYPE_KEY]
+    if name == "instant":
+        return _instant(fields)
+    if not isinstance(name, str):
+        raise DecodingError(f"{TYPE_KEY} must be a string")
+    codec = _by_name.get(name)
+    if codec is None:
+        raise DecodingError(f"unknown type {name!r}; is the CorDapp that defines it installed?")
+    if fields.keys() != codec.fields:
+        raise DecodingError(
+            f"invalid {name}: expected fields {sorted(codec.fields)}, got {sorted(fields)}"
+        )
+    key = _leaf_key(name, fields)
+    if key is None:
+        return _construct(codec, fields)
+    found = _leaves.get(key)
+    if found is None:
+        found = _construct(codec, fields)
+        if len(_leaves) >= _MAX_LEAVES:
+            _leaves.clear()
+        _leaves[key] = found
+    return found
+
+
+def _construct(codec: _Codec, fields: dict[str, Any]) -> Any:
+    try:
+        return codec.from_fields(fields)
+    except DecodingError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        raise DecodingError(f"invalid {codec.name}: {exc}") from exc
+
+
+_MAX_LEAVES = 4096
+_MAX_LEAF_TEXT = 1024
+_leaves: dict[tuple[Any, ...], Any] = {}
+"""Registered objects built from scalar fields only (names, keys, hashes), by those fields and
+their exact types: a block of transactions names the same few parties and keys many times, and
+parsing them dominates decoding. Cleared when full; a dict's get and set are atomic, so threads
+at worst build one object twice. Sharing is safe because a decoded object is immutable (as the
+decode memo already assumes) and every decode still re-encodes its result and compares bytes."""
+
+
+def _leaf_key(name: str, fields: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The memo key of a registered value whose fields are all small scalars, else None."""
+    key: list[Any] = [name]
+    for field, item in fields.items():
+        kind = type(item)
+        if kind is str or kind is bytes:
+            if len(item) > _MAX_LEAF_TEXT:
+                return None
+        elif kind is not int and kind is not bool and item is not None:
+            return None
+        key += (field, kind, item)
+    return tuple(key)
 
 
 def encode(obj: Any) -> bytes:

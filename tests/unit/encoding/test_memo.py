@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from dlt.crypto import SecureHash
-from dlt.encoding import DecodingError, decode, encode
+from dlt.crypto import Ed25519PrivateKey, SecureHash
+from dlt.encoding import DecodingError, decode, encode, register_codec, registry
+from dlt.encoding.canonical import dumps
 from dlt.encoding.memo import MAX_PAYLOAD, DecodeMemo
+from dlt.identity import X500Name
 from dlt.ledger import StateRef
 
 
@@ -61,3 +63,86 @@ def test_the_byte_budget_bounds_what_is_held():
 
     assert len(memo) == 1
     assert memo.get(b"a" * 6) is None
+
+
+# -- registered values built from scalar fields are shared between decodes -----------------
+
+
+def typed_bytes(type_name: str, /, **fields: object) -> bytes:
+    return dumps({"$type": type_name, **fields})
+
+
+def test_a_name_inside_two_different_values_decodes_to_one_shared_object():
+    name = X500Name.parse("O=Alice Solar, L=Leeds, C=GB")
+    key = Ed25519PrivateKey.from_seed(bytes(32)).public_key
+
+    first = decode(encode({"n": name, "tag": 1}))
+    second = decode(encode({"n": name, "tag": 2}))
+
+    assert first["n"] is second["n"]
+    assert first["n"] == name
+    assert decode(encode([key]))[0] is decode(encode([key, key]))[1]
+
+
+def test_a_lenient_form_is_refused_even_once_its_canonical_form_is_shared():
+    decode(encode(X500Name.parse("O=Alice Solar, L=Leeds, C=GB")))
+
+    with pytest.raises(DecodingError):
+        decode(typed_bytes("X500Name", name="L=Leeds, O=Alice Solar, C=GB"))
+
+
+def test_a_canonical_form_decodes_once_a_lenient_form_of_it_was_refused():
+    lenient = typed_bytes("X500Name", name="C=GB, L=Hull, O=Carol Flat")
+    with pytest.raises(DecodingError):
+        decode(lenient)
+    with pytest.raises(DecodingError):
+        decode(lenient)
+
+    name = X500Name.parse("O=Carol Flat, L=Hull, C=GB")
+
+    assert decode(encode(name)) == name
+
+
+def outcome(data: bytes) -> object:
+    """What decoding gives: the value, or the type of error."""
+    try:
+        return decode(data)
+    except DecodingError as exc:
+        return type(exc)
+
+
+def test_fields_equal_in_python_but_of_another_type_are_not_confused():
+    as_int = dumps({"$type": "SignatureMetadata", "platform_version": 1, "scheme": "x"})
+    as_bool = dumps({"$type": "SignatureMetadata", "platform_version": True, "scheme": "x"})
+    registry._leaves.clear()
+    registry._decoded.clear()
+    fresh = outcome(as_bool)
+    registry._decoded.clear()
+
+    decode(as_int)
+
+    assert outcome(as_bool) == fresh
+
+
+class Blob:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+register_codec(
+    "test.memo.Blob", Blob, ["data"], lambda b: {"data": b.data}, lambda f: Blob(f["data"])
+)
+
+
+def test_large_scalar_fields_are_not_shared():
+    inside = dumps({"blobs": [{"$type": "test.memo.Blob", "data": b"x" * 2048}]})
+
+    assert decode(inside)["blobs"][0] is not decode(inside)["blobs"][0]
+
+
+def test_the_shared_values_are_bounded(monkeypatch):
+    monkeypatch.setattr(registry, "_MAX_LEAVES", 3)
+    for seed in range(10):
+        decode(encode(SecureHash.sha256(bytes([seed]))))
+
+        assert len(registry._leaves) <= 3
