@@ -341,7 +341,11 @@ def _leaf_key(name: str, fields: dict[str, Any]) -> tuple[Any, ...] | None:
 
 
 def encode(obj: Any) -> bytes:
-    """The deterministic bytes of `obj`: what is hashed, signed and sent."""
+    """The deterministic bytes of `obj`: what is hashed, signed and sent. An object the decode
+    memo holds was proven to encode to the bytes it came from, so those are returned."""
+    known = _decoded.encoding_of(obj)
+    if known is not None:
+        return known
     return canonical.dumps_lowered(to_value(obj))
 
 

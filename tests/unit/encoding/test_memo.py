@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
 
 from dlt.crypto import Ed25519PrivateKey, SecureHash
-from dlt.encoding import DecodingError, decode, encode, register_codec, registry
+from dlt.encoding import DecodingError, canonical, decode, encode, register_codec, registry
 from dlt.encoding.canonical import dumps
 from dlt.encoding.memo import MAX_PAYLOAD, DecodeMemo
 from dlt.identity import X500Name
 from dlt.ledger import StateRef
+from fixtures.vectors import signed_transaction
+
+from .test_registry import PROPERTY, registered_values
 
 
 def test_decoding_the_same_bytes_again_returns_the_same_object():
@@ -146,3 +150,63 @@ def test_the_shared_values_are_bounded(monkeypatch):
         decode(encode(SecureHash.sha256(bytes([seed]))))
 
         assert len(registry._leaves) <= 3
+
+
+# -- a decoded object encodes to the bytes it came from ------------------------------------
+
+
+def test_encoding_a_decoded_object_gives_the_bytes_it_was_decoded_from():
+    stx = signed_transaction()
+    data = encode(stx)
+    registry._decoded.clear()
+
+    decoded = decode(data)
+
+    assert registry._decoded.encoding_of(decoded) is not None
+    assert encode(decoded) == data == canonical.dumps_lowered(registry.to_value(decoded))
+
+
+def test_a_copy_of_a_decoded_model_with_a_changed_field_encodes_afresh():
+    ref = decode(encode(StateRef(txhash=SecureHash.sha256(b"copy"), index=1)))
+
+    changed = ref.model_copy(update={"index": 2})
+    unchanged = ref.model_copy()
+
+    assert registry._decoded.encoding_of(changed) is None
+    assert encode(changed) != encode(ref)
+    assert decode(encode(changed)) == StateRef(txhash=ref.txhash, index=2)
+    assert encode(unchanged) == encode(ref)
+
+
+def test_an_evicted_object_is_forgotten_and_encodes_afresh():
+    memo = DecodeMemo(entries=1)
+    first, second = SecureHash.sha256(b"first"), SecureHash.sha256(b"second")
+    memo.put(encode(first), first)
+    memo.put(encode(second), second)
+
+    assert memo.encoding_of(first) is None
+    assert memo.encoding_of(second) == encode(second)
+
+
+def test_an_equal_object_that_was_not_decoded_is_not_taken_for_the_decoded_one():
+    memo = DecodeMemo()
+    held = SecureHash.sha256(b"held")
+    memo.put(encode(held), held)
+
+    assert memo.encoding_of(SecureHash(held.bytes)) is None
+
+
+def test_a_decoded_plain_list_changed_afterwards_encodes_with_the_change():
+    data = encode([1, 2])
+    value = decode(data)
+    value.append(3)
+
+    assert encode(value) == encode([1, 2, 3])
+
+
+@PROPERTY
+@given(registered_values)
+def test_decoded_and_freshly_lowered_encodings_are_byte_identical(value):
+    decoded = decode(encode(value))
+
+    assert encode(decoded) == canonical.dumps_lowered(registry.to_value(decoded)) == encode(value)
