@@ -97,10 +97,16 @@ def _checked_codec_lowering(
         if items.keys() != declared:
             raise EncodingError(f"{name} encodes fields {sorted(items)}, not {sorted(declared)}")
         depth += 1
-        fields = {field: to_value(items[field], depth) for field in before}
+        if depth > canonical.MAX_DEPTH and declared:
+            raise _too_deep()
+        fields = {}
+        for field in before:
+            item = items[field]
+            fields[field] = item if type(item) in _SCALARS else _lowered(item, depth)
         fields[TYPE_KEY] = name
         for field in after:
-            fields[field] = to_value(items[field], depth)
+            item = items[field]
+            fields[field] = item if type(item) in _SCALARS else _lowered(item, depth)
         return fields
 
     return lower
@@ -112,10 +118,16 @@ def _model_lowering(name: str, names: tuple[str, ...]) -> Lowering:
 
     def lower(obj: Any, depth: int) -> dict[str, Any]:
         depth += 1
-        fields = {field: to_value(getattr(obj, field), depth) for field in before}
+        if depth > canonical.MAX_DEPTH and names:
+            raise _too_deep()
+        fields = {}
+        for field in before:
+            item = getattr(obj, field)
+            fields[field] = item if type(item) in _SCALARS else _lowered(item, depth)
         fields[TYPE_KEY] = name
         for field in after:
-            fields[field] = to_value(getattr(obj, field), depth)
+            item = getattr(obj, field)
+            fields[field] = item if type(item) in _SCALARS else _lowered(item, depth)
         return fields
 
     return lower
@@ -178,7 +190,13 @@ def to_value(obj: Any, depth: int = 0) -> canonical.Value:
     """Lower an object to the canonical value model, every map in canonical key order, which
     `canonical.dumps_lowered` may then encode without checking or sorting it again."""
     if depth > canonical.MAX_DEPTH:
-        raise EncodingError(f"value nests deeper than {canonical.MAX_DEPTH} levels")
+        raise _too_deep()
+    return _lowered(obj, depth)
+
+
+def _lowered(obj: Any, depth: int) -> canonical.Value:
+    """`to_value` for a caller that has checked `depth` itself (once for all of a container's
+    items): a scalar, the commonest item, then costs no call."""
     cls = type(obj)
     if cls in _SCALARS:
         return obj
@@ -186,6 +204,10 @@ def to_value(obj: Any, depth: int = 0) -> canonical.Value:
     if lower is None:
         lower = _lowering_for(cls)
     return lower(obj, depth)
+
+
+def _too_deep() -> EncodingError:
+    return EncodingError(f"value nests deeper than {canonical.MAX_DEPTH} levels")
 
 
 def _lowering_for(cls: type) -> Lowering:
@@ -240,12 +262,16 @@ def _lower_instant(moment: datetime, depth: int) -> dict[str, Any]:
 
 def _lower_sequence(items: list[Any] | tuple[Any, ...], depth: int) -> list[Any]:
     depth += 1
-    return [to_value(item, depth) for item in items]
+    if depth > canonical.MAX_DEPTH and items:
+        raise _too_deep()
+    return [item if type(item) in _SCALARS else _lowered(item, depth) for item in items]
 
 
 def _lower_set(items: frozenset[Any] | set[Any], depth: int) -> list[Any]:
     depth += 1
-    lowered = [to_value(item, depth) for item in items]
+    if depth > canonical.MAX_DEPTH and items:
+        raise _too_deep()
+    lowered = [item if type(item) in _SCALARS else _lowered(item, depth) for item in items]
     return sorted(lowered, key=canonical.dumps_lowered)
 
 
@@ -256,7 +282,9 @@ def _lower_map(mapping: dict[Any, Any], depth: int) -> dict[str, Any]:
             raise EncodingError(f"map keys must be strings, got {type(key).__name__}")
         if key == TYPE_KEY:
             raise EncodingError(f"{TYPE_KEY!r} is reserved and cannot be a map key")
-    return {key: to_value(mapping[key], depth) for key in sorted(mapping, key=canonical.key_order)}
+    if depth > canonical.MAX_DEPTH and mapping:
+        raise _too_deep()
+    return {key: _lowered(mapping[key], depth) for key in sorted(mapping, key=canonical.key_order)}
 
 
 _LEAVES = frozenset({type(None), bool, int, str, bytes, float})
@@ -295,8 +323,9 @@ def _from_map(value: dict[str, Any]) -> Any:
         raise DecodingError(
             f"invalid {name}: expected fields {sorted(codec.fields)}, got {sorted(fields)}"
         )
-    key = _leaf_key(name, fields)
+    key = None if name in _compound else _leaf_key(name, fields)
     if key is None:
+        _compound.add(name)
         return _construct(codec, fields)
     found = _leaves.get(key)
     if found is None:
@@ -319,6 +348,8 @@ def _construct(codec: _Codec, fields: dict[str, Any]) -> Any:
 _MAX_LEAVES = 4096
 _MAX_LEAF_TEXT = 1024
 _leaves: dict[tuple[Any, ...], Any] = {}
+_compound: set[str] = set()
+"""Type names once seen with a field that is not a small scalar: not worth a key each time."""
 """Registered objects built from scalar fields only (names, keys, hashes), by those fields and
 their exact types: a block of transactions names the same few parties and keys many times, and
 parsing them dominates decoding. Cleared when full; a dict's get and set are atomic, so threads
