@@ -93,6 +93,9 @@ def _checked_codec_lowering(
     before, after = _split_at_type_key(declared)
 
     def lower(obj: Any, depth: int) -> dict[str, Any]:
+        shared = _shared_value(obj, depth, declared)
+        if shared is not None:
+            return shared
         items = to_fields(obj)
         if items.keys() != declared:
             raise EncodingError(f"{name} encodes fields {sorted(items)}, not {sorted(declared)}")
@@ -117,6 +120,9 @@ def _model_lowering(name: str, names: tuple[str, ...]) -> Lowering:
     before, after = _split_at_type_key(names)
 
     def lower(obj: Any, depth: int) -> dict[str, Any]:
+        shared = _shared_value(obj, depth, names)
+        if shared is not None:
+            return shared
         depth += 1
         if depth > canonical.MAX_DEPTH and names:
             raise _too_deep()
@@ -131,6 +137,17 @@ def _model_lowering(name: str, names: tuple[str, ...]) -> Lowering:
         return fields
 
     return lower
+
+
+def _shared_value(obj: Any, depth: int, fields: Iterable[str]) -> dict[str, Any] | None:
+    """The lowered value of a shared decoded object (see `_leaf_values`), refused at the same
+    depth as lowering it afresh would be: its fields are all scalars, one level down."""
+    found = _leaf_values.get(id(obj))
+    if found is None or found[0] is not obj:
+        return None
+    if depth + 1 > canonical.MAX_DEPTH and fields:
+        raise _too_deep()
+    return found[1]
 
 
 def _split_at_type_key(fields: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -332,8 +349,19 @@ def _from_map(value: dict[str, Any]) -> Any:
         found = _construct(codec, fields)
         if len(_leaves) >= _MAX_LEAVES:
             _leaves.clear()
+            _leaf_values.clear()
         _leaves[key] = found
+        _remember_value(codec, found)
     return found
+
+
+def _remember_value(codec: _Codec, leaf: Any) -> None:
+    """Keep a shared object's lowered value; one that does not lower is not kept (its decode
+    fails on re-encoding, as without the memo)."""
+    try:
+        _leaf_values[id(leaf)] = (leaf, codec.lower(leaf, 0))
+    except (EncodingError, TypeError, ValueError, KeyError, AttributeError):
+        return
 
 
 def _construct(codec: _Codec, fields: dict[str, Any]) -> Any:
@@ -348,13 +376,17 @@ def _construct(codec: _Codec, fields: dict[str, Any]) -> Any:
 _MAX_LEAVES = 4096
 _MAX_LEAF_TEXT = 1024
 _leaves: dict[tuple[Any, ...], Any] = {}
-_compound: set[str] = set()
-"""Type names once seen with a field that is not a small scalar: not worth a key each time."""
 """Registered objects built from scalar fields only (names, keys, hashes), by those fields and
 their exact types: a block of transactions names the same few parties and keys many times, and
 parsing them dominates decoding. Cleared when full; a dict's get and set are atomic, so threads
 at worst build one object twice. Sharing is safe because a decoded object is immutable (as the
 decode memo already assumes) and every decode still re-encodes its result and compares bytes."""
+_leaf_values: dict[int, tuple[Any, dict[str, Any]]] = {}
+"""The lowered value of each shared object, by its id, with the object itself (held, so the id
+is not reused while the entry lives): the re-encoding that proves each decode canonical
+lowers the same names and keys again and again. Read-only, like every lowered value."""
+_compound: set[str] = set()
+"""Type names once seen with a field that is not a small scalar: not worth a key each time."""
 
 
 def _leaf_key(name: str, fields: dict[str, Any]) -> tuple[Any, ...] | None:

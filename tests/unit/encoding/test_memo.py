@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 
 from dlt.crypto import Ed25519PrivateKey, SecureHash
-from dlt.encoding import DecodingError, canonical, decode, encode, register_codec, registry
+from dlt.encoding import (
+    DecodingError,
+    EncodingError,
+    canonical,
+    decode,
+    encode,
+    register_codec,
+    registry,
+)
 from dlt.encoding.canonical import dumps
 from dlt.encoding.memo import MAX_PAYLOAD, DecodeMemo
 from dlt.identity import X500Name
@@ -210,3 +218,30 @@ def test_decoded_and_freshly_lowered_encodings_are_byte_identical(value):
     decoded = decode(encode(value))
 
     assert encode(decoded) == canonical.dumps_lowered(registry.to_value(decoded)) == encode(value)
+
+
+def test_a_shared_object_encodes_as_a_fresh_equal_one_does():
+    name = X500Name.parse("O=Dan Wind, L=Bath, C=GB")
+    shared = decode(encode({"n": name}))["n"]
+    fresh = X500Name.parse("O=Dan Wind, L=Bath, C=GB")
+
+    assert shared is not fresh
+    assert (
+        encode([shared])
+        == encode([fresh])
+        == canonical.dumps([{"$type": "X500Name", "name": str(fresh)}])
+    )
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "fresh"])
+def test_a_shared_object_nested_too_deep_is_refused_as_a_fresh_one_is(shared):
+    digest = SecureHash.sha256(b"deep")
+    leaf = decode(encode({"h": digest}))["h"] if shared else SecureHash(digest.bytes)
+    fits, too_deep = leaf, leaf
+    for _ in range(canonical.MAX_DEPTH - 1):
+        fits = [fits]
+    too_deep = [fits]
+
+    assert decode(encode(fits)) == fits
+    with pytest.raises(EncodingError, match="nests deeper"):
+        encode(too_deep)
