@@ -201,11 +201,13 @@ class Database:
                 try:
                     result = job.work(session)
                     _close_nested(session, commit=True)
+                    session.flush()  # ORM changes, if a unit makes any, inside its savepoint
                     connection.exec_driver_sql(f"RELEASE SAVEPOINT {_UNIT_SAVEPOINT}")
                 except Exception as exc:
                     _close_nested(session, commit=False)
                     connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_UNIT_SAVEPOINT}")
                     connection.exec_driver_sql(f"RELEASE SAVEPOINT {_UNIT_SAVEPOINT}")
+                    session.expunge_all()  # earlier units flushed: what is left was this one's
                     discard_pending(session, mark)
                     results.append((job, None, exc))
                 else:
