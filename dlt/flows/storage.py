@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     select,
     update,
@@ -66,6 +67,29 @@ flow_journal = Table(
 )
 
 
+# Built once: a statement reused as is skips construction and cache-key generation on every
+# flow step (SQLAlchemy memoises both on the statement object); values travel as parameters.
+_INSERT_FLOW = insert(flow_runs)
+_SET_STATUS = (
+    update(flow_runs)
+    .where(flow_runs.c.flow_id == bindparam("key"))
+    .values(
+        status=bindparam("status"),
+        result=bindparam("result"),
+        error_type=bindparam("error_type"),
+        error_message=bindparam("error_message"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_GET_FLOW = select(flow_runs).where(flow_runs.c.flow_id == bindparam("key"))
+_APPEND_JOURNAL = insert(flow_journal)
+_LOAD_JOURNAL = (
+    select(flow_journal.c.seq, flow_journal.c.kind, flow_journal.c.payload)
+    .where(flow_journal.c.flow_id == bindparam("key"))
+    .order_by(flow_journal.c.seq)
+)
+
+
 def now_micros() -> int:
     moment = datetime.now(UTC)
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
@@ -104,16 +128,17 @@ def insert_flow(
 ) -> None:
     stamp = now_micros()
     session.execute(
-        insert(flow_runs).values(
-            flow_id=flow_id,
-            flow_name=flow_name,
-            arguments=arguments,
-            status=FlowStatus.RUNNABLE.value,
-            peer=peer,
-            session_id=session_id,
-            started_at=stamp,
-            updated_at=stamp,
-        )
+        _INSERT_FLOW,
+        {
+            "flow_id": flow_id,
+            "flow_name": flow_name,
+            "arguments": arguments,
+            "status": FlowStatus.RUNNABLE.value,
+            "peer": peer,
+            "session_id": session_id,
+            "started_at": stamp,
+            "updated_at": stamp,
+        },
     )
 
 
@@ -127,15 +152,15 @@ def set_status(
     error_message: str | None = None,
 ) -> None:
     session.execute(
-        update(flow_runs)
-        .where(flow_runs.c.flow_id == flow_id)
-        .values(
-            status=status.value,
-            result=result,
-            error_type=error_type,
-            error_message=error_message,
-            updated_at=now_micros(),
-        )
+        _SET_STATUS,
+        {
+            "key": flow_id,
+            "status": status.value,
+            "result": result,
+            "error_type": error_type,
+            "error_message": error_message,
+            "updated_at": now_micros(),
+        },
     )
 
 
@@ -145,7 +170,7 @@ def _record(row: object) -> FlowRecord:
 
 
 def get_flow(session: Session, flow_id: str) -> FlowRecord | None:
-    row = session.execute(select(flow_runs).where(flow_runs.c.flow_id == flow_id)).first()
+    row = session.execute(_GET_FLOW, {"key": flow_id}).first()
     return None if row is None else _record(row)
 
 
@@ -161,7 +186,7 @@ def list_flows(
 def append_journal(session: Session, flow_id: str, entries: Sequence[JournalEntry]) -> None:
     if entries:
         session.execute(
-            insert(flow_journal),
+            _APPEND_JOURNAL,
             [
                 {"flow_id": flow_id, "seq": e.seq, "kind": e.kind, "payload": e.payload}
                 for e in entries
@@ -170,9 +195,5 @@ def append_journal(session: Session, flow_id: str, entries: Sequence[JournalEntr
 
 
 def load_journal(session: Session, flow_id: str) -> list[JournalEntry]:
-    rows = session.execute(
-        select(flow_journal.c.seq, flow_journal.c.kind, flow_journal.c.payload)
-        .where(flow_journal.c.flow_id == flow_id)
-        .order_by(flow_journal.c.seq)
-    )
+    rows = session.execute(_LOAD_JOURNAL, {"key": flow_id})
     return [JournalEntry(row.seq, row.kind, row.payload) for row in rows]

@@ -40,6 +40,21 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
     pending.append(_Pending(transaction, callback))
 
 
+def pending_mark(session: Session) -> int:
+    """How many callbacks are pending now: pass it to `discard_pending` to undo later ones."""
+    return len(session.info.get(_PENDING, ()))
+
+
+def discard_pending(session: Session, mark: int) -> None:
+    """Drop the callbacks registered since `pending_mark` returned `mark`.
+
+    For savepoints the session does not manage (the database's per-unit ones): when such a
+    savepoint rolls back, what was registered inside it must never run."""
+    pending: list[_Pending] | None = session.info.get(_PENDING)
+    if pending is not None:
+        del pending[mark:]
+
+
 def _after_commit(session: Session) -> None:
     # Also fired when a savepoint is released; only the outermost commit makes changes durable,
     # and while it is being dispatched no savepoint is open.

@@ -11,12 +11,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     FromClause,
     Row,
     Select,
     Table,
     and_,
+    bindparam,
     exists,
     false,
     func,
@@ -67,6 +69,18 @@ STATE_COLUMNS = (
     states.c.lock_time,
     states.c.data,
 )
+
+
+REFS: BindParameter[Any] = bindparam("refs", expanding=True)
+"""The list of (txhash, output_index) pairs `REF_IN` matches; bind it with `ref_pairs`."""
+
+REF_IN: ColumnElement[bool] = tuple_(states.c.txhash, states.c.output_index).in_(REFS)
+"""`ref_in` for statements built once and reused: the refs are a parameter, not a literal."""
+
+
+def ref_pairs(refs: Iterable[StateRef]) -> list[tuple[str, int]]:
+    """The value to bind to `REFS` for `refs`."""
+    return [(str(ref.txhash), ref.index) for ref in refs]
 
 
 def ref_in(refs: Iterable[StateRef]) -> ColumnElement[bool]:

@@ -20,9 +20,29 @@ from dlt.encoding import type_name_of
 from dlt.ledger import ComponentGroup, SignedTransaction, StateAndRef, StateRef, TransactionState
 from dlt.vault.custom_schemas import schema_for
 from dlt.vault.feed import VaultUpdate
-from dlt.vault.query_sql import STATE_COLUMNS, ref_in, state_and_ref
+from dlt.vault.query_sql import REF_IN, STATE_COLUMNS, ref_pairs, state_and_ref
 from dlt.vault.schema import StateStatus, chunks, state_participants, states
 from dlt.vault.transaction_store import store_transactions
+
+# Built once and reused with parameters: no per-call construction or cache-key generation.
+_TRACKED = select(states.c.txhash, states.c.output_index).where(REF_IN)
+_UNCONSUMED = select(*STATE_COLUMNS).where(REF_IN, states.c.status == StateStatus.UNCONSUMED)
+_CONSUME = (
+    update(states)
+    .where(
+        states.c.txhash == bindparam("ref_txhash"),
+        states.c.output_index == bindparam("ref_index"),
+    )
+    .values(
+        status=StateStatus.CONSUMED,
+        consumed_at=bindparam("now"),
+        consuming_tx=bindparam("consuming"),
+        lock_id=None,
+        lock_time=None,
+    )
+)
+_INSERT_STATES = insert(states)
+_INSERT_PARTICIPANTS = insert(state_participants)
 
 
 @dataclass(frozen=True)
@@ -60,10 +80,8 @@ def _relevant_outputs(
 def _tracked(session: Session, refs: Sequence[StateRef]) -> set[StateRef]:
     found: set[StateRef] = set()
     for chunk in chunks(refs):
-        query = select(states.c.txhash, states.c.output_index).where(ref_in(chunk))
-        found.update(
-            StateRef(txhash=r.txhash, index=r.output_index) for r in session.execute(query)
-        )
+        rows = session.execute(_TRACKED, {"refs": ref_pairs(chunk)})
+        found.update(StateRef(txhash=r.txhash, index=r.output_index) for r in rows)
     return found
 
 
@@ -91,9 +109,9 @@ def _insert_outputs(session: Session, outputs: Sequence[_Output], now: datetime)
         schema = schema_for(type(state.data))
         if schema is not None:
             custom_rows.setdefault(schema.table, []).append({**key, **schema.values(state.data)})
-    session.execute(insert(states), state_rows)
+    session.execute(_INSERT_STATES, state_rows)
     if participant_rows:
-        session.execute(insert(state_participants), participant_rows)
+        session.execute(_INSERT_PARTICIPANTS, participant_rows)
     for table, rows in custom_rows.items():
         session.execute(insert(table), rows)
 
@@ -106,30 +124,17 @@ def _consume(
         return []
     rows: list[Row[Any]] = []
     for chunk in chunks(list(consumer)):
-        query = select(*STATE_COLUMNS).where(
-            ref_in(chunk), states.c.status == StateStatus.UNCONSUMED
-        )
-        rows.extend(session.execute(query))
+        rows.extend(session.execute(_UNCONSUMED, {"refs": ref_pairs(chunk)}))
     consumed = [state_and_ref(row) for row in rows]
     if consumed:
         session.execute(
-            update(states)
-            .where(
-                states.c.txhash == bindparam("ref_txhash"),
-                states.c.output_index == bindparam("ref_index"),
-            )
-            .values(
-                status=StateStatus.CONSUMED,
-                consumed_at=now,
-                consuming_tx=bindparam("consuming"),
-                lock_id=None,
-                lock_time=None,
-            ),
+            _CONSUME,
             [
                 {
                     "ref_txhash": str(sar.ref.txhash),
                     "ref_index": sar.ref.index,
                     "consuming": str(consumer[sar.ref]),
+                    "now": now,
                 }
                 for sar in consumed
             ],

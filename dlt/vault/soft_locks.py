@@ -12,31 +12,53 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from dlt.ledger import StateAndRef, StateRef
 from dlt.vault.errors import InsufficientStatesError, StatesNotAvailableError, VaultQueryError
 from dlt.vault.query import QueryCriteria, SoftLocking, Sort, VaultQueryCriteria
-from dlt.vault.query_sql import build_select, ref_in, state_and_ref
-from dlt.vault.schema import LOCK_ID_LENGTH, StateStatus, chunks, states
+from dlt.vault.query_sql import REF_IN, build_select, ref_in, ref_pairs, state_and_ref
+from dlt.vault.schema import IN_CHUNK, LOCK_ID_LENGTH, StateStatus, chunks, states
 
 Enough = Callable[[list[StateAndRef]], bool]
 """Coin-selection predicate: called with the states picked so far, after each pick."""
 
 _FETCH_BATCH = 128
 
+# Built once and reused with parameters: no per-call construction or cache-key generation.
+_HOLDER = bindparam("holder")
+_LOCKABLE = and_(
+    states.c.status == StateStatus.UNCONSUMED,
+    or_(states.c.lock_id.is_(None), states.c.lock_id == _HOLDER),
+)
+_RESERVE = (
+    update(states).where(REF_IN, _LOCKABLE).values(lock_id=_HOLDER, lock_time=bindparam("now"))
+)
+_ALL_LOCKABLE = select(func.count()).select_from(states).where(
+    REF_IN, _LOCKABLE
+).scalar_subquery() == bindparam("wanted")
+_RESERVE_ALL_OR_NONE = _RESERVE.where(_ALL_LOCKABLE)
+"""One statement that locks every ref or none: on SQLite, where a statement runs alone and
+the rows it locks stay lockable, this needs no savepoint. PostgreSQL keeps the savepoint, as
+a concurrent writer may lock a row between the count and the update."""
+_RELEASE_ALL = (
+    update(states).where(states.c.lock_id == _HOLDER).values(lock_id=None, lock_time=None)
+)
+_RELEASE = _RELEASE_ALL.where(REF_IN)
+
 
 def _check_lock_id(lock_id: str) -> None:
     if not isinstance(lock_id, str) or not 1 <= len(lock_id) <= LOCK_ID_LENGTH:
         raise VaultQueryError(f"a lock id is a string of 1 to {LOCK_ID_LENGTH} characters")
-
-
-def _lockable(lock_id: str) -> ColumnElement[bool]:
-    return and_(
-        states.c.status == StateStatus.UNCONSUMED,
-        or_(states.c.lock_id.is_(None), states.c.lock_id == lock_id),
-    )
 
 
 def _why_unavailable(
@@ -74,15 +96,17 @@ def soft_lock_reserve(
     wanted = list(dict.fromkeys(refs))
     if not wanted:
         return
+    if len(wanted) <= IN_CHUNK and session.get_bind().dialect.name == "sqlite":
+        params = {"refs": ref_pairs(wanted), "holder": lock_id, "now": now, "wanted": len(wanted)}
+        result = session.execute(_RESERVE_ALL_OR_NONE, params)
+        if cast(CursorResult[Any], result).rowcount != len(wanted):
+            raise _why_unavailable(session, lock_id, wanted)
+        return
     with session.begin_nested():
         locked = 0
         for chunk in chunks(wanted):
-            result = session.execute(
-                update(states)
-                .where(ref_in(chunk), _lockable(lock_id))
-                .values(lock_id=lock_id, lock_time=now)
-            )
-            locked += cast(CursorResult[Any], result).rowcount
+            params = {"refs": ref_pairs(chunk), "holder": lock_id, "now": now}
+            locked += cast(CursorResult[Any], session.execute(_RESERVE, params)).rowcount
         if locked != len(wanted):
             raise _why_unavailable(session, lock_id, wanted)
 
@@ -92,13 +116,12 @@ def soft_lock_release(
 ) -> int:
     """Release `lock_id`'s locks on `refs` (all of its locks if None); returns how many."""
     _check_lock_id(lock_id)
-    release = update(states).values(lock_id=None, lock_time=None)
     if refs is None:
-        result = session.execute(release.where(states.c.lock_id == lock_id))
+        result = session.execute(_RELEASE_ALL, {"holder": lock_id})
         return cast(CursorResult[Any], result).rowcount
     released = 0
     for chunk in chunks(list(dict.fromkeys(refs))):
-        result = session.execute(release.where(states.c.lock_id == lock_id, ref_in(chunk)))
+        result = session.execute(_RELEASE, {"holder": lock_id, "refs": ref_pairs(chunk)})
         released += cast(CursorResult[Any], result).rowcount
     return released
 

@@ -18,6 +18,18 @@ from dlt.ledger import SignedTransaction
 from dlt.vault.query import PageSpecification
 from dlt.vault.schema import chunks, transactions, utc_now
 
+# Built once and reused with parameters: no per-call construction or cache-key generation.
+_LOAD_ENCODED = select(transactions.c.id, transactions.c.data).where(
+    transactions.c.id.in_(bindparam("ids", expanding=True))
+)
+_LOAD_ONE = select(transactions.c.data).where(transactions.c.id == bindparam("key"))
+_INSERT = insert(transactions)
+_UPDATE_DATA = (
+    update(transactions)
+    .where(transactions.c.id == bindparam("tx_id"))
+    .values(data=bindparam("new_data"))
+)
+
 
 def _merged(stxs: Iterable[SignedTransaction]) -> dict[SecureHash, SignedTransaction]:
     merged: dict[SecureHash, SignedTransaction] = {}
@@ -31,8 +43,8 @@ def load_encoded(session: Session, ids: Iterable[SecureHash]) -> dict[SecureHash
     """The stored encodings of those of `ids` that are stored, in batched queries."""
     found: dict[SecureHash, bytes] = {}
     for chunk in chunks([str(tx_id) for tx_id in ids]):
-        query = select(transactions.c.id, transactions.c.data).where(transactions.c.id.in_(chunk))
-        found.update((SecureHash.parse(row.id), row.data) for row in session.execute(query))
+        rows = session.execute(_LOAD_ENCODED, {"ids": list(chunk)})
+        found.update((SecureHash.parse(row.id), row.data) for row in rows)
     return found
 
 
@@ -57,14 +69,9 @@ def store_transactions(
         if len(combined.sigs) != len(known.sigs):
             changed_rows.append({"tx_id": str(tx_id), "new_data": encode(combined)})
     if new_rows:
-        session.execute(insert(transactions), new_rows)
+        session.execute(_INSERT, new_rows)
     if changed_rows:
-        session.execute(
-            update(transactions)
-            .where(transactions.c.id == bindparam("tx_id"))
-            .values(data=bindparam("new_data")),
-            changed_rows,
-        )
+        session.execute(_UPDATE_DATA, changed_rows)
     return tuple(tx_id for tx_id in merged if tx_id not in stored)
 
 
@@ -76,9 +83,7 @@ def store_transaction(
 
 
 def load_transaction(session: Session, tx_id: SecureHash) -> SignedTransaction | None:
-    data = session.execute(
-        select(transactions.c.data).where(transactions.c.id == str(tx_id))
-    ).scalar_one_or_none()
+    data = session.execute(_LOAD_ONE, {"key": str(tx_id)}).scalar_one_or_none()
     return None if data is None else decode(data, SignedTransaction)
 
 

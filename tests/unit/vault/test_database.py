@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from dlt.vault import Database, DatabaseError, sqlite_url
 
@@ -69,3 +70,111 @@ async def test_a_write_whose_caller_was_cancelled_is_skipped_and_the_writer_carr
         assert rows == [2]
     finally:
         db.close()
+
+
+def _batched(database, *works):
+    """Submit `works` while the writer is held, so they commit together in one batch."""
+    import threading
+
+    started, gate = threading.Event(), threading.Event()
+    blocker = database.submit(lambda s: (started.set(), gate.wait(10)))
+    assert started.wait(10)
+    futures = [database.submit(work) for work in works]
+    gate.set()
+    blocker.result(10)
+    return futures
+
+
+def _facts(database):
+    return database.read_sync(
+        lambda s: s.execute(text("SELECT x FROM facts ORDER BY x")).scalars().all()
+    )
+
+
+def test_a_failing_unit_in_a_batch_rolls_back_alone(database):
+    database.write_sync(lambda s: s.execute(text("CREATE TABLE facts (x INTEGER PRIMARY KEY)")))
+
+    def failing(session):
+        session.execute(text("INSERT INTO facts VALUES (2)"))
+        raise RuntimeError("this unit fails after writing")
+
+    first, bad, last = _batched(
+        database,
+        lambda s: s.execute(text("INSERT INTO facts VALUES (1)")),
+        failing,
+        lambda s: s.execute(text("INSERT INTO facts VALUES (3)")),
+    )
+
+    first.result(10), last.result(10)
+    with pytest.raises(RuntimeError):
+        bad.result(10)
+    assert _facts(database) == [1, 3]
+
+
+def test_a_unit_failing_on_a_database_error_in_a_batch_leaves_its_neighbours_committed(database):
+    database.write_sync(lambda s: s.execute(text("CREATE TABLE facts (x INTEGER PRIMARY KEY)")))
+    database.write_sync(lambda s: s.execute(text("INSERT INTO facts VALUES (1)")))
+
+    def duplicate(session):
+        session.execute(text("INSERT INTO facts VALUES (5)"))
+        session.execute(text("INSERT INTO facts VALUES (1)"))
+
+    before, bad, after = _batched(
+        database,
+        lambda s: s.execute(text("INSERT INTO facts VALUES (2)")),
+        duplicate,
+        lambda s: s.execute(text("INSERT INTO facts VALUES (3)")),
+    )
+
+    before.result(10), after.result(10)
+    with pytest.raises(IntegrityError):
+        bad.result(10)
+    assert _facts(database) == [1, 2, 3]
+
+
+def test_a_unit_that_leaves_its_own_savepoint_open_still_commits_or_rolls_back_whole(database):
+    database.write_sync(lambda s: s.execute(text("CREATE TABLE facts (x INTEGER PRIMARY KEY)")))
+
+    def open_and_keep(x, fail):
+        def work(session):
+            session.begin_nested()
+            session.execute(text(f"INSERT INTO facts VALUES ({x})"))
+            if fail:
+                raise RuntimeError("failed inside its own savepoint")
+
+        return work
+
+    kept, failed, neighbour = _batched(
+        database,
+        open_and_keep(1, fail=False),
+        open_and_keep(2, fail=True),
+        lambda s: s.execute(text("INSERT INTO facts VALUES (3)")),
+    )
+
+    kept.result(10), neighbour.result(10)
+    with pytest.raises(RuntimeError):
+        failed.result(10)
+    assert _facts(database) == [1, 3]
+
+
+def test_post_commit_callbacks_of_a_failed_unit_in_a_batch_never_run(database):
+    from dlt.vault.post_commit import on_commit
+
+    ran = []
+
+    def unit(name, fail):
+        def work(session):
+            on_commit(session, lambda: ran.append(name))
+            if fail:
+                raise RuntimeError("rolled back")
+
+        return work
+
+    good, bad, other = _batched(
+        database, unit("good", False), unit("bad", True), unit("other", False)
+    )
+
+    good.result(10), other.result(10)
+    with pytest.raises(RuntimeError):
+        bad.result(10)
+    assert ran == ["good", "other"]
