@@ -199,7 +199,7 @@ class NetworkFiles:
                 ],
             },
             "metrics": {"address": f"127.0.0.1:{member.metrics_port}"},
-            "network_map": {"url": f"https://127.0.0.1:{ports.network_map}", "poll_seconds": 1.0},
+            "network_map": {"url": f"https://127.0.0.1:{ports.network_map}", "poll_seconds": 2.0},
             "notary": notary_config(member),
             "cordapps": list(dict.fromkeys([*CORDAPPS, *shape.cordapps])),
         }

@@ -108,7 +108,7 @@ def init_command(args: argparse.Namespace) -> int:
             ],
         },
         "metrics": {"address": args.metrics_address} if args.metrics_address else None,
-        "network_map": {"url": args.doorman, "poll_seconds": 1.0},
+        "network_map": {"url": args.doorman, "poll_seconds": 2.0},
         "cordapps": list(args.cordapps or DEFAULT_CORDAPPS),
         "dev_mode": False,
     }

@@ -82,6 +82,8 @@ class NetworkMapCache:
         return self._parameters_hash
 
     def update_parameters(self, parameters: NetworkParameters) -> None:
+        if parameters is self._parameters and parameters.hash in self._known_parameters:
+            return  # every poll of an unchanged map hands back the same verified object
         self._parameters = parameters
         self._parameters_hash = parameters.hash
         self._known_parameters[self._parameters_hash] = parameters

@@ -170,6 +170,10 @@ class NetworkMapClient:
         self._verified: dict[tuple[str, SecureHash], _Verified[object]] = {}
         self._crl: _LastCrl | None = None
         """The last CRL received, its ETag and what it verified to."""
+        self._checked_against: RevocationList | None = None
+        self._checked: dict[SecureHash, bool] = {}
+        """Whether each NodeInfo's certificate path is revoked, by the CRL it was checked
+        against: a poll that finds the same CRL checks only NodeInfos new since."""
 
     def close(self) -> None:
         """Close the kept-alive connections."""
@@ -292,7 +296,8 @@ class NetworkMapClient:
         if status == 304:
             if previous is None:
                 raise InvalidResponseError(url, "answered 304 to a request that named no CRL")
-            body = previous.bundle
+            # The very bytes verified against the root before: their signature holds still.
+            return previous.crl
         try:
             crl = RevocationList.verify(body, self.root_cert, moment)
         except InvalidCrlError as exc:
@@ -392,11 +397,18 @@ class NetworkMapClient:
         chain = self.identity_chain(node_info_hash)
         if crl is None or chain is None:
             return False
+        if self._checked_against is not crl:
+            self._checked_against, self._checked = crl, {}
+        known = self._checked.get(node_info_hash)
+        if known is not None:
+            return known
         try:
             crl.check_path(chain, f"the NodeInfo of {info.name}")
         except CertificateRevokedError as exc:
             log.warning("left out of the network map: %s", exc)
+            self._checked[node_info_hash] = True
             return True
+        self._checked[node_info_hash] = False
         return False
 
     # -- verified objects -------------------------------------------------------------------
