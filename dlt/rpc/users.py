@@ -211,17 +211,26 @@ class RpcUsers(BaseModel):
                 return user
         return None
 
+    def recently_verified(self, username: str, password: str) -> RpcUser | None:
+        """The user if this very password was verified for them before, without scrypt (cheap
+        enough for the event loop); None means `authenticate` must decide."""
+        user = self.user(username)
+        if user is None:
+            return None
+        tag = hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest()
+        with self._lock:
+            known = self._verified.get(username)
+        return user if known is not None and hmac.compare_digest(known, tag) else None
+
     def authenticate(self, username: str, password: str) -> RpcUser | None:
         """The user if `password` is theirs, else None (also for unknown users)."""
         user = self.user(username)
         if user is None:
             verify_password(password, _dummy_hash())
             return None
-        tag = hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest()
-        with self._lock:
-            known = self._verified.get(username)
-        if known is not None and hmac.compare_digest(known, tag):
+        if self.recently_verified(username, password) is not None:
             return user
+        tag = hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest()
         if not verify_password(password, user.password_hash):
             return None
         with self._lock:

@@ -20,9 +20,12 @@ BASIC = "basic"
 
 
 async def authenticate(users: RpcUsers, context: Context) -> RpcUser:
-    """The user whose password the call carries; scrypt runs on a worker thread."""
+    """The user whose password the call carries; scrypt, when a password was not verified
+    before, runs on a worker thread."""
     username, password = credentials(context.invocation_metadata() or ())
-    user = await asyncio.to_thread(users.authenticate, username, password)
+    user = users.recently_verified(username, password)
+    if user is None:
+        user = await asyncio.to_thread(users.authenticate, username, password)
     if user is None:
         log.warning("RPC login refused for user %r from %s", username, context.peer())
         raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "wrong username or password")
