@@ -171,10 +171,11 @@ async def _lock(
     give_up: datetime | None = None
     attempts = 0
     while selection.picked is None:
-        now = flow.now() if selection.held_elsewhere else None
-        if now is not None and give_up is None:
-            give_up = now + timedelta(seconds=patience)
-        if now is None or give_up is None or now >= give_up:
+        if not selection.held_elsewhere:  # always so without patience
+            raise FlowException(f"{shortfall} ({selection.refusal})")
+        now = flow.now()
+        give_up = give_up or now + timedelta(seconds=patience)
+        if now >= give_up:
             raise FlowException(f"{shortfall} ({selection.refusal})")
         await flow.sleep(RETRY_PAUSES[min(attempts, len(RETRY_PAUSES) - 1)])
         attempts += 1

@@ -676,11 +676,12 @@ class FlowEngine:
     ) -> None:
         """Run a responder without a flow row or journal; a session-init for one that already
         finished is a duplicate, acknowledged and dropped."""
-        data = message.first_data()
-        if data is None or flow_id in self._finished_uncheckpointed:
-            await inbound.ack()
         if flow_id in self._finished_uncheckpointed:
+            await inbound.ack()
             return
+        data = message.first_data()
+        if data is None:
+            await inbound.ack()
         state = SessionState(
             session_id=message.session_id,
             counterparty=peer,

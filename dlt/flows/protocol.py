@@ -42,9 +42,7 @@ class SessionMessage(LedgerModel):
         """The data a session-init carries: the initiator's first message (seq 1), so the
         responder receives it exactly as it would a separate data message. None for an
         init without a payload or any other message."""
-        if self.kind is not SessionMessageKind.INIT or not self.from_initiator:
-            return None
-        if self.payload is None:
+        if self.kind is not SessionMessageKind.INIT or not self.from_initiator or not self.payload:
             return None
         return SessionMessage(
             kind=SessionMessageKind.DATA,

@@ -16,15 +16,13 @@ ParametersFetcher = Callable[[SecureHash], Awaitable[NetworkParameters]]
 
 class NetworkMapCache:
     def __init__(self, parameters: NetworkParameters, identities: IdentityService) -> None:
-        self._parameters = parameters
-        self._parameters_hash = parameters.hash
         self._identities = identities
         self._nodes: dict[X500Name, NodeInfo] = {}
         self._listeners: list[Callable[[NodeInfo], None]] = []
         self._known_parameters: dict[SecureHash, NetworkParameters] = {}
         self.fetch_parameters: ParametersFetcher | None = None
         """Set by the node process, so older parameters a back-chain pins can be verified."""
-        self.update_parameters(parameters)
+        self._install(parameters)
 
     def add_node(self, info: NodeInfo) -> None:
         """Keep the newest NodeInfo per node; older serials are ignored."""
@@ -82,8 +80,11 @@ class NetworkMapCache:
         return self._parameters_hash
 
     def update_parameters(self, parameters: NetworkParameters) -> None:
-        if parameters is self._parameters and parameters.hash in self._known_parameters:
+        if parameters is self._parameters:
             return  # every poll of an unchanged map hands back the same verified object
+        self._install(parameters)
+
+    def _install(self, parameters: NetworkParameters) -> None:
         self._parameters = parameters
         self._parameters_hash = parameters.hash
         self._known_parameters[self._parameters_hash] = parameters

@@ -384,6 +384,8 @@ class NetworkMapClient:
             for node_info_hash, info in zip(network_map.node_info_hashes, infos, strict=True)
             if not self._revoked(crl, node_info_hash, info)
         ]
+        listed = set(network_map.node_info_hashes)
+        self._checked = {h: revoked for h, revoked in self._checked.items() if h in listed}
         self._forget_all_but(
             {("parameters", network_map.parameters_hash)}
             | {("node-info", h) for h in network_map.node_info_hashes}

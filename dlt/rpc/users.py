@@ -215,12 +215,17 @@ class RpcUsers(BaseModel):
         """The user if this very password was verified for them before, without scrypt (cheap
         enough for the event loop); None means `authenticate` must decide."""
         user = self.user(username)
-        if user is None:
+        if user is None or not self._cached(username, self._tag(password)):
             return None
-        tag = hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest()
+        return user
+
+    def _tag(self, password: str) -> bytes:
+        return hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest()
+
+    def _cached(self, username: str, tag: bytes) -> bool:
         with self._lock:
             known = self._verified.get(username)
-        return user if known is not None and hmac.compare_digest(known, tag) else None
+        return known is not None and hmac.compare_digest(known, tag)
 
     def authenticate(self, username: str, password: str) -> RpcUser | None:
         """The user if `password` is theirs, else None (also for unknown users)."""
@@ -228,9 +233,9 @@ class RpcUsers(BaseModel):
         if user is None:
             verify_password(password, _dummy_hash())
             return None
-        if self.recently_verified(username, password) is not None:
+        tag = self._tag(password)
+        if self._cached(username, tag):
             return user
-        tag = hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest()
         if not verify_password(password, user.password_hash):
             return None
         with self._lock:
