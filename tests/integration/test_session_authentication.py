@@ -120,4 +120,3 @@ def test_a_session_init_carries_data_only_from_the_initiator():
     )
     assert posing.first_data() is None
     assert empty.first_data() is None
-
