@@ -82,6 +82,7 @@ ENERGY_SCHEMA: StateSchema[EnergyState] = register_state_schema(
         **_OWNER,
     },
     extract=energy_columns,
+    composite=[("owner_key", "energy_type", "window_start")],  # select_energy
 )
 
 PAYMENT_SCHEMA: StateSchema[PaymentState] = register_state_schema(
@@ -89,6 +90,7 @@ PAYMENT_SCHEMA: StateSchema[PaymentState] = register_state_schema(
     "energy_payment_states",
     columns={"currency": CURRENCY, "amount": BigInteger, "issuer_name": NAME, **_OWNER},
     extract=payment_columns,
+    composite=[("owner_key", "currency")],  # select_payment
 )
 
 _ORDER_COLUMNS = {

@@ -25,7 +25,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from dlt.flows.library.notary_protocol import (
 from dlt.identity import Party
 from dlt.ledger import StateRef, TimeWindow
 from dlt.vault.database import Database, metadata
+from dlt.vault.schema import key_in
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware; injected so tests and replays control it."""
@@ -223,7 +223,7 @@ def _consumers(session: Session, refs: Sequence[StateRef]) -> dict[StateRef, Sec
         keys = [(str(ref.txhash), ref.index) for ref in chunk]
         rows = session.execute(
             select(table.c.txhash, table.c.output_index, table.c.consuming_tx_id).where(
-                tuple_(table.c.txhash, table.c.output_index).in_(keys)
+                key_in(table.c.txhash, table.c.output_index, keys)
             )
         )
         for txhash, index, consumer in rows:

@@ -70,15 +70,33 @@ class RecordFinalisedFlow(FlowLogic[SignedTransaction]):
         return await self.sub_flow(ReceiveFinalityFlow(session=self.session))
 
 
+def payment_criteria(owner_key: str, currency: str) -> QueryCriteria:
+    """Money in `currency` owned by the key with fingerprint `owner_key` (the schema's
+    composite index serves exactly this)."""
+    return (
+        VaultQueryCriteria(state_types=(PaymentState,))
+        & CustomColumnCriteria(PaymentState, "owner_key", Operator.EQ, owner_key)
+        & CustomColumnCriteria(PaymentState, "currency", Operator.EQ, currency)
+    )
+
+
+def energy_criteria(
+    owner_key: str, energy_type: EnergyType, window: DeliveryWindow
+) -> QueryCriteria:
+    """Energy of one type and delivery window owned by the key with fingerprint `owner_key`."""
+    return (
+        VaultQueryCriteria(state_types=(EnergyState,))
+        & CustomColumnCriteria(EnergyState, "owner_key", Operator.EQ, owner_key)
+        & CustomColumnCriteria(EnergyState, "energy_type", Operator.EQ, energy_type.value)
+        & CustomColumnCriteria(EnergyState, "window_start", Operator.EQ, window.start)
+    )
+
+
 async def select_payment(
     flow: FlowLogic[object], amount: int, currency: str
 ) -> tuple[list[StateAndRef], int]:
     """Lock our money in `currency` worth at least `amount`; returns the coins and their sum."""
-    criteria = (
-        VaultQueryCriteria(state_types=(PaymentState,))
-        & _owned_by_us(flow, PaymentState)
-        & CustomColumnCriteria(PaymentState, "currency", Operator.EQ, currency)
-    )
+    criteria = payment_criteria(_our_key(flow), currency)
 
     def enough(picked: list[StateAndRef]) -> bool:
         return sum(sar.state.data.amount for sar in picked) >= amount
@@ -106,12 +124,7 @@ async def select_energy(
     """Lock our energy of one lot for `window` covering `quantity_wh`. With `patience`, wait
     up to that many seconds while other flows hold energy that may come back as change (a
     seller settling several matched trades at once)."""
-    criteria = (
-        VaultQueryCriteria(state_types=(EnergyState,))
-        & _owned_by_us(flow, EnergyState)
-        & CustomColumnCriteria(EnergyState, "energy_type", Operator.EQ, energy_type.value)
-        & CustomColumnCriteria(EnergyState, "window_start", Operator.EQ, window.start)
-    )
+    criteria = energy_criteria(_our_key(flow), energy_type, window)
     us = flow.our_identity
 
     def enough(picked: list[StateAndRef]) -> bool:
@@ -183,8 +196,6 @@ async def _lock(
     return list(selection.picked)
 
 
-def _owned_by_us(flow: FlowLogic[object], state_type: type) -> CustomColumnCriteria:
+def _our_key(flow: FlowLogic[object]) -> str:
     """Owned, not merely seen: a producer also records energy it issued to others."""
-    return CustomColumnCriteria(
-        state_type, "owner_key", Operator.EQ, str(flow.our_identity.owning_key.fingerprint)
-    )
+    return str(flow.our_identity.owning_key.fingerprint)

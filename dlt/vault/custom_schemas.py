@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -83,11 +83,15 @@ def register_state_schema(
     columns: Mapping[str, ColumnType],
     extract: Callable[[S], Mapping[str, Any]],
     indexed: Iterable[str] | None = None,
+    composite: Iterable[Sequence[str]] = (),
 ) -> StateSchema[S]:
     """Declare table `table_name` with `columns` for `state_type`, filled by `extract(state)`.
 
-    Every column is indexed unless `indexed` names a subset. Registering the same table and
-    columns again replaces the extractor; anything else already registered is an error.
+    Every column is indexed unless `indexed` names a subset. `composite` adds an index on
+    each listed run of columns: the columns a frequent query (coin selection) asks for
+    together, so one index lookup finds its rows among many states of the same type.
+    Registering the same table and columns again replaces the extractor; anything else
+    already registered is an error.
     """
     try:
         type_name_of(state_type)
@@ -106,10 +110,20 @@ def register_state_schema(
         raise StateSchemaError(
             f"cannot index undeclared columns {sorted(indexed_names - set(columns))}"
         )
+    runs = [tuple(run) for run in composite]
+    for run in runs:
+        if len(run) < 2 or len(set(run)) != len(run) or not set(run) <= set(columns):
+            raise StateSchemaError(
+                f"a composite index needs two or more distinct declared columns, got {list(run)}"
+            )
     with _lock:
         existing = _schemas.get(state_type)
         if existing is not None:
-            if existing.table.name != table_name or _shape(existing.table) != _shape_of(types):
+            if (
+                existing.table.name != table_name
+                or _shape(existing.table) != _shape_of(types)
+                or _composites(existing.table) != set(runs)
+            ):
                 raise StateSchemaError(
                     f"{state_type.__name__} already has schema {existing.table.name!r} "
                     "with other columns; a state type has one schema"
@@ -118,7 +132,8 @@ def register_state_schema(
         else:
             if table_name in metadata.tables:
                 raise StateSchemaError(f"table name {table_name!r} is already taken")
-            schema = StateSchema(state_type, _table(table_name, types, indexed_names), extract)
+            table = _table(table_name, types, indexed_names, runs)
+            schema = StateSchema(state_type, table, extract)
         _schemas[state_type] = schema
         return schema
 
@@ -173,15 +188,26 @@ def _shape_of(types: Mapping[str, TypeEngine[Any]]) -> dict[str, str]:
     return {name: repr(kind) for name, kind in types.items()}
 
 
-def _index_name(table_name: str, column: str) -> str:
-    name = f"ix_{table_name}_{column}"
+def _composites(table: Table) -> set[tuple[str, ...]]:
+    return {
+        tuple(c.name for c in index.columns) for index in table.indexes if len(index.columns) > 1
+    }
+
+
+def _index_name(table_name: str, *columns: str) -> str:
+    name = f"ix_{table_name}_{'_'.join(columns)}"
     if len(name) <= _MAX_IDENTIFIER:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[: _MAX_IDENTIFIER - 9]}_{digest}"
 
 
-def _table(name: str, types: Mapping[str, TypeEngine[Any]], indexed: set[str]) -> Table:
+def _table(
+    name: str,
+    types: Mapping[str, TypeEngine[Any]],
+    indexed: set[str],
+    composite: Sequence[tuple[str, ...]],
+) -> Table:
     return Table(
         name,
         metadata,
@@ -192,4 +218,5 @@ def _table(name: str, types: Mapping[str, TypeEngine[Any]], indexed: set[str]) -
             list(KEY_COLUMNS), [states.c.txhash, states.c.output_index], ondelete="CASCADE"
         ),
         *(Index(_index_name(name, column), column) for column in types if column in indexed),
+        *(Index(_index_name(name, *run), *run) for run in composite),
     )

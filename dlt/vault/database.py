@@ -96,8 +96,12 @@ class Database:
         self._writer.start()
 
     def create_tables(self) -> None:
-        """Create every registered table that does not exist yet."""
+        """Create every registered table, and every declared index, that does not exist yet
+        (a vault made by an earlier release gains the indexes added since)."""
         metadata.create_all(self.engine)
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
 
     # -- writes ---------------------------------------------------------------------------
 

@@ -20,14 +20,16 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    false,
     func,
     or_,
     select,
     true,
     tuple_,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import Join
 
 from dlt.crypto import SecureHash
 from dlt.encoding import DecodingError, decode
@@ -53,7 +55,7 @@ from dlt.vault.query import (
     VaultQueryCriteria,
     like_tokens,
 )
-from dlt.vault.schema import StateStatus, state_participants, states
+from dlt.vault.schema import StateStatus, key_in, state_participants, states
 
 STATE_COLUMNS = (
     states.c.txhash,
@@ -72,23 +74,25 @@ STATE_COLUMNS = (
 
 
 REFS: BindParameter[Any] = bindparam("refs", expanding=True)
-"""The list of (txhash, output_index) pairs `REF_IN` matches; bind it with `ref_pairs`."""
+REF_HASHES: BindParameter[Any] = bindparam("ref_hashes", expanding=True)
 
-REF_IN: ColumnElement[bool] = tuple_(states.c.txhash, states.c.output_index).in_(REFS)
-"""`ref_in` for statements built once and reused: the refs are a parameter, not a literal."""
+REF_IN: ColumnElement[bool] = and_(
+    states.c.txhash.in_(REF_HASHES), tuple_(states.c.txhash, states.c.output_index).in_(REFS)
+)
+"""`ref_in` for statements built once and reused: the refs are parameters (`ref_params`),
+not literals. The plain `txhash IN` is what lets SQLite search the primary key: it scans
+the whole table for a row-value IN alone."""
 
 
-def ref_pairs(refs: Iterable[StateRef]) -> list[tuple[str, int]]:
-    """The value to bind to `REFS` for `refs`."""
-    return [(str(ref.txhash), ref.index) for ref in refs]
+def ref_params(refs: Iterable[StateRef]) -> dict[str, list[Any]]:
+    """The values to bind to `REF_IN`'s parameters for `refs`."""
+    pairs = [(str(ref.txhash), ref.index) for ref in refs]
+    return {"refs": pairs, "ref_hashes": list(dict.fromkeys(txhash for txhash, _ in pairs))}
 
 
 def ref_in(refs: Iterable[StateRef]) -> ColumnElement[bool]:
     """`states` rows whose (txhash, output_index) is one of `refs`."""
-    pairs = [(str(ref.txhash), ref.index) for ref in refs]
-    if not pairs:
-        return false()
-    return tuple_(states.c.txhash, states.c.output_index).in_(pairs)
+    return key_in(states.c.txhash, states.c.output_index, [(str(r.txhash), r.index) for r in refs])
 
 
 def soft_lock_condition(locking: SoftLocking) -> ColumnElement[bool]:
@@ -226,13 +230,58 @@ def _custom_tables(criteria: QueryCriteria, sort: Sort) -> list[Table]:
     return [tables[name] for name in sorted(tables)]
 
 
-def _from(tables: Sequence[Table]) -> FromClause:
-    joined: FromClause = states
-    for table in tables:
-        joined = joined.outerjoin(
-            table,
-            and_(table.c.txhash == states.c.txhash, table.c.output_index == states.c.output_index),
+_SELECTIVE = (Operator.EQ, Operator.IN)
+
+
+def _required(criteria: QueryCriteria) -> dict[str, bool]:
+    """Custom tables every match has a row in (a conjunct constrains one of their columns),
+    each with whether a conjunct pins a column to given values (EQ, IN)."""
+    match criteria:
+        case CustomColumnCriteria():
+            return {require_schema(criteria.state_type).table.name: criteria.operator in _SELECTIVE}
+        case AndCriteria(parts=parts):
+            found: dict[str, bool] = {}
+            for part in parts:
+                for name, selective in _required(part).items():
+                    found[name] = found.get(name, False) or selective
+            return found
+    return {}
+
+
+class _Driving(Join):
+    """An inner join whose left table the query scans first. SQLite plans joins without
+    value statistics, so it would otherwise walk every unconsumed state of the type (10^5
+    coins of other currencies, say) rather than the custom rows the criteria pin down."""
+
+    inherit_cache = True
+
+
+@compiles(_Driving, "sqlite")
+def _cross_join(join: _Driving, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps the left table of a CROSS JOIN as the outer loop: its documented way to
+    # fix a join order. The left side is a plain table, so its text holds no JOIN keyword.
+    return compiler.visit_join(join, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+def _from(tables: Sequence[Table], criteria: QueryCriteria) -> FromClause:
+    """`states` with the custom tables: inner joins where every match must have a row
+    (driven from a pinned one), outer joins where a match may lack one (an OR, a sort)."""
+    required = _required(criteria)
+
+    def on(table: Table) -> ColumnElement[bool]:
+        return and_(
+            table.c.txhash == states.c.txhash, table.c.output_index == states.c.output_index
         )
+
+    driver = next((t for t in tables if required.get(t.name)), None)
+    joined: FromClause = states if driver is None else _Driving(driver, states, on(driver))
+    for table in tables:
+        if table is driver:
+            continue
+        if table.name in required:
+            joined = joined.join(table, on(table))
+        else:
+            joined = joined.outerjoin(table, on(table))
     return joined
 
 
@@ -260,7 +309,7 @@ def build_select(
     where = condition(criteria, dialect)
     if not constrains_status(criteria):
         where = and_(states.c.status == StateStatus.UNCONSUMED, where)
-    source = _from(_custom_tables(criteria, sort))
+    source = _from(_custom_tables(criteria, sort), criteria)
     rows = select(*STATE_COLUMNS).select_from(source).where(where).order_by(*_order_by(sort))
     count = select(func.count()).select_from(source).where(where)
     return rows, count

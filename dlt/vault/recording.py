@@ -20,7 +20,7 @@ from dlt.encoding import type_name_of
 from dlt.ledger import ComponentGroup, SignedTransaction, StateAndRef, StateRef, TransactionState
 from dlt.vault.custom_schemas import schema_for
 from dlt.vault.feed import VaultUpdate
-from dlt.vault.query_sql import REF_IN, STATE_COLUMNS, ref_pairs, state_and_ref
+from dlt.vault.query_sql import REF_IN, STATE_COLUMNS, ref_params, state_and_ref
 from dlt.vault.schema import StateStatus, chunks, state_participants, states
 from dlt.vault.transaction_store import store_transactions
 
@@ -80,7 +80,7 @@ def _relevant_outputs(
 def _tracked(session: Session, refs: Sequence[StateRef]) -> set[StateRef]:
     found: set[StateRef] = set()
     for chunk in chunks(refs):
-        rows = session.execute(_TRACKED, {"refs": ref_pairs(chunk)})
+        rows = session.execute(_TRACKED, ref_params(chunk))
         found.update(StateRef(txhash=r.txhash, index=r.output_index) for r in rows)
     return found
 
@@ -124,7 +124,7 @@ def _consume(
         return []
     rows: list[Row[Any]] = []
     for chunk in chunks(list(consumer)):
-        rows.extend(session.execute(_UNCONSUMED, {"refs": ref_pairs(chunk)}))
+        rows.extend(session.execute(_UNCONSUMED, ref_params(chunk)))
     consumed = [state_and_ref(row) for row in rows]
     if consumed:
         session.execute(

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Dialect,
     Enum,
     ForeignKeyConstraint,
@@ -26,6 +27,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    false,
+    tuple_,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -166,6 +170,17 @@ IN_CHUNK = 500
 """Most keys bound in one IN list, well under SQLite's and PostgreSQL's parameter limits."""
 
 T = TypeVar("T")
+
+
+def key_in(
+    txhash: ColumnElement[str], index: ColumnElement[int], pairs: Sequence[tuple[str, int]]
+) -> ColumnElement[bool]:
+    """Rows whose (txhash, index) is one of `pairs`. The plain `txhash IN` lets SQLite search
+    a key that starts with txhash; for a row-value IN alone it scans the whole table."""
+    if not pairs:
+        return false()
+    hashes = list(dict.fromkeys(txhash_value for txhash_value, _ in pairs))
+    return and_(txhash.in_(hashes), tuple_(txhash, index).in_(list(pairs)))
 
 
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from dlt.ledger import StateAndRef, StateRef
 from dlt.vault.errors import InsufficientStatesError, StatesNotAvailableError, VaultQueryError
 from dlt.vault.query import QueryCriteria, SoftLocking, Sort, VaultQueryCriteria
-from dlt.vault.query_sql import REF_IN, build_select, ref_in, ref_pairs, state_and_ref
+from dlt.vault.query_sql import REF_IN, build_select, ref_in, ref_params, state_and_ref
 from dlt.vault.schema import IN_CHUNK, LOCK_ID_LENGTH, StateStatus, chunks, states
 
 Enough = Callable[[list[StateAndRef]], bool]
@@ -97,7 +97,7 @@ def soft_lock_reserve(
     if not wanted:
         return
     if len(wanted) <= IN_CHUNK and session.get_bind().dialect.name == "sqlite":
-        params = {"refs": ref_pairs(wanted), "holder": lock_id, "now": now, "wanted": len(wanted)}
+        params = {**ref_params(wanted), "holder": lock_id, "now": now, "wanted": len(wanted)}
         result = session.execute(_RESERVE_ALL_OR_NONE, params)
         if cast(CursorResult[Any], result).rowcount != len(wanted):
             raise _why_unavailable(session, lock_id, wanted)
@@ -105,7 +105,7 @@ def soft_lock_reserve(
     with session.begin_nested():
         locked = 0
         for chunk in chunks(wanted):
-            params = {"refs": ref_pairs(chunk), "holder": lock_id, "now": now}
+            params = {**ref_params(chunk), "holder": lock_id, "now": now}
             locked += cast(CursorResult[Any], session.execute(_RESERVE, params)).rowcount
         if locked != len(wanted):
             raise _why_unavailable(session, lock_id, wanted)
@@ -121,7 +121,7 @@ def soft_lock_release(
         return cast(CursorResult[Any], result).rowcount
     released = 0
     for chunk in chunks(list(dict.fromkeys(refs))):
-        result = session.execute(_RELEASE, {"holder": lock_id, "refs": ref_pairs(chunk)})
+        result = session.execute(_RELEASE, {"holder": lock_id, **ref_params(chunk)})
         released += cast(CursorResult[Any], result).rowcount
     return released
 

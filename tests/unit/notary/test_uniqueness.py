@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from dlt.flows.library.notary_protocol import Conflict, ConsumedStateKind, TimeWindowInvalid
-from dlt.vault.database import Database
+from dlt.vault.database import Database, sqlite_url
+from fixtures.sqlite_work import STEP, steps_of
 from notary.uniqueness import Committed, SqlUniquenessProvider, UniquenessResult
 
 from .conftest import OpenDatabase
@@ -210,3 +212,27 @@ def test_a_clock_without_a_time_zone_is_refused(db: Database, provider):
         asyncio.run(
             provider.commit_many([uniqueness_request(tx)], lambda: NOW.replace(tzinfo=None))
         )
+
+
+def test_checking_a_request_costs_the_same_however_many_states_were_consumed(tmp_path):
+    """The conflict check searches the consumed states by key: a notary's thousandth
+    commit costs what its first did (a row-value IN alone scanned the whole table)."""
+    db = Database(sqlite_url(tmp_path / "notary.db"), sqlite_synchronous="NORMAL")
+    provider = SqlUniquenessProvider(db)
+    numbered = itertools.count()
+
+    def spends(count: int) -> list:
+        return [make_tx([state(next(numbered)), state(next(numbered))]) for _ in range(count)]
+
+    def one_commit() -> int:
+        tx = make_tx([state(next(numbered)), state(next(numbered))])
+        return steps_of(db.engine, lambda: commit(provider, tx))
+
+    commit(provider, *spends(100))
+    few = one_commit()
+    for _ in range(10):
+        commit(provider, *spends(100))
+    many = one_commit()
+    db.close()
+
+    assert many <= few * 1.1 + 2 * STEP, (few, many)
