@@ -37,7 +37,7 @@ class Plan:
     sql: dict[int, int] = field(default_factory=lambda: {1: 200, 8: 400})
     vault_levels: tuple[int, ...] = (1_000, 10_000, 100_000)
     vault_concurrency: int = 8
-    vault_count: int = 40
+    vault_count: int = 120
     idle_seconds: float = 10.0
     companion_dvp: dict[int, int] = field(default_factory=lambda: {1: 20, 32: 96})
     coins: int = 200

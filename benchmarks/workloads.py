@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from benchmarks import procfs, seeding
+from benchmarks import procfs, prometheus, seeding
 from benchmarks.drivers.energy import (
     REAL_VALIDATOR_MIX,
     SETW_MIX,
@@ -294,8 +294,30 @@ def vault_scale(h: Harness, run: Run) -> None:
         figures.extra["states"] = float(level)
 
 
+QUIET_TIMEOUT = 60.0
+"""Seconds the idle workload waits for the flows of earlier workloads to finish."""
+
+
+def _flows_in_flight(h: Harness) -> float:
+    return sum(
+        prometheus.scrape(e.metrics_port).get("dlt_flows_in_flight", 0.0)
+        for e in h.endpoints.values()
+    )
+
+
 def idle(h: Harness, run: Run) -> None:
-    """Each process's CPU with no load at all: the cost of a network doing nothing."""
+    """Each process's CPU with no load at all: the cost of a network doing nothing. It
+    waits first (up to QUIET_TIMEOUT) until no node runs a flow left from earlier work."""
+
+    def quiet() -> float:
+        deadline = time.monotonic() + QUIET_TIMEOUT
+        while (running := _flows_in_flight(h)) > 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return running
+
+    still_running = h.setup("waiting for earlier flows to finish", quiet)
+    if still_running:
+        h.say(f"{still_running:g} flows still ran after {QUIET_TIMEOUT:g} s; idle includes them")
     components = h.network.components()
     before, started = procfs.sample(components), time.monotonic()
     task = h.progress.add_task(f"{h.label}: idle for {run.plan.idle_seconds:g} s", total=None)
