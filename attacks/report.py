@@ -25,8 +25,9 @@ HEADERS = (
 
 
 def verdict(row: Row) -> str:
+    # Unsafe rows are f + 1 faulty replicas or an attack with its mitigation off.
     if row.unsafe:
-        return "f+1: broke" if row.accepted else "f+1: held"
+        return "unsafe: broke" if row.accepted else "unsafe: held"
     return "pass" if row.passed else "FAIL"
 
 
@@ -117,10 +118,10 @@ def as_markdown(run: Run) -> str:
     if unsafe:
         lines += [
             "",
-            "## What f + 1 faulty replicas break (`--allow-unsafe`)",
+            "## What runs beyond the guarantees break (`--allow-unsafe`)",
             "",
-            "Beyond the fault tolerance on purpose: these rows document the limit, they do not "
-            "fail the run.",
+            "f + 1 faulty replicas, or an attack with its mitigation off, on purpose: these rows "
+            "document the limit, they do not fail the run.",
             "",
             _table(unsafe),
         ]

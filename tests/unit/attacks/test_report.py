@@ -46,7 +46,7 @@ def test_a_row_beyond_the_fault_tolerance_documents_the_break_without_failing_th
     broken = _row("equivocate x2", accepted=3, unsafe=True)
 
     assert broken.passed
-    assert verdict(broken) == "f+1: broke"
+    assert verdict(broken) == "unsafe: broke"
     assert not _run(broken).failed
 
 
@@ -75,7 +75,7 @@ def test_the_reports_record_the_network_the_seed_and_every_row(tmp_path):
     assert report["passed"] is True
     assert [r["mode"] for r in report["rows"]] == ["no faults", "equivocate x2"]
     markdown = md_path.read_text()
-    assert "## What f + 1 faulty replicas break" in markdown
+    assert "## What runs beyond the guarantees break" in markdown
     assert "dlt attack run all --seed 7 --allow-unsafe" in markdown
 
 
