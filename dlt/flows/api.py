@@ -46,13 +46,21 @@ class FlowSession:
     def session_id(self) -> str:
         return self._state.session_id
 
-    async def send(self, payload: Any) -> None:
-        """Send any registered (encodable) value."""
-        await self._fiber.send(self._state, payload)
+    async def send(self, payload: Any, *, instead_of_held_back: bool = False) -> None:
+        """Send any registered (encodable) value. With `instead_of_held_back`, what
+        `send_unless_ending` held back is dropped: the counterparty reads this as saying it
+        too (as `SendTransactionForReplyFlow` reads its reply)."""
+        await self._fiber.send(self._state, payload, instead_of_held_back=instead_of_held_back)
 
     async def receive(self, kind: type[R], *, timeout: float | None = None) -> R:
         """The next message, which must be a `kind`; the counterparty's failure raises here."""
         return await self._fiber.receive(self._state, kind, timeout)
+
+    def send_unless_ending(self, payload: Any) -> None:
+        """Send `payload` when this flow next sends on this session or waits for anything;
+        if the flow ends first, its END goes instead. For "I need nothing more from you",
+        which the counterparty must then also accept as this side's END."""
+        self._fiber.send_unless_ending(self._state, payload)
 
     async def send_and_receive(
         self, kind: type[R], payload: Any, *, timeout: float | None = None

@@ -295,21 +295,15 @@ class FlowEngine:
                 running, TypeError(f"flow result cannot be stored: {exc}"), FlowStatus.FAILED
             )
             return
-        for state in fiber.sessions.values():
-            # An uncheckpointed responder's initiator has its answer and expects no more.
-            if not state.quiet and fiber.checkpointed:
-                await fiber.send_control(state, SessionMessageKind.END)
+        # An uncheckpointed responder's initiator has its answer and expects no more.
+        await fiber.end_sessions(SessionMessageKind.END, None)
         await self._finish(running, FlowStatus.COMPLETED, result=encoded)
         if not running.result.done():
             running.result.set_result(result)
 
     async def _fail(self, running: _Running, error: BaseException, status: FlowStatus) -> None:
         fiber = running.fiber
-        shared = _shared(error)
-        for state in fiber.sessions.values():
-            if state.quiet:
-                continue
-            await fiber.send_control(state, SessionMessageKind.ERROR, shared)
+        await fiber.end_sessions(SessionMessageKind.ERROR, _shared(error))
         await self._finish(running, status, error=error)
         if not running.result.done():
             running.result.set_exception(error)
@@ -360,6 +354,10 @@ class FlowEngine:
     async def _park(self, running: _Running, error: BaseException, reason: str) -> None:
         running.parked = True
         log.error("flow %s parked for an operator: %s", running.fiber.flow_id, reason)
+        try:
+            await running.fiber.release_held_back(commit=False)
+        except Exception as exc:  # parking must not fail; a replay sends them again
+            log.warning("flow %s: could not send what it held back: %s", running.fiber.flow_id, exc)
         await self.db.write(
             lambda s: storage.set_status(
                 s,

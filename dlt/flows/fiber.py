@@ -79,12 +79,19 @@ class SessionState:
     them, or put back in the inbox if the fiber starts again first."""
     copies: list[InboundMessage] = field(default_factory=list)
     """Further deliveries of messages in `received`, acknowledged after the same commit."""
+    held_back: list[bytes] = field(default_factory=list)
+    """Payloads sent only when this side next sends or waits; this side's END stands for
+    them (see `Fiber.send_unless_ending`)."""
+    peer_ended: bool = False
+    """The counterparty's END or ERROR was received: it reads nothing more."""
 
     def reset(self) -> None:
         """Back to the start, for a replay; messages already delivered stay in the inbox,
         and so do those received since the last commit (the replay receives them again)."""
         self.inbox.update(self.received)
         self.received.clear()
+        self.held_back.clear()
+        self.peer_ended = False
         self.send_seq = 1 if self.initiator else 0
         self.recv_seq = 0 if self.initiator else 1
         self.init_sent = False
@@ -108,6 +115,14 @@ class SessionState:
         for watcher in self.watchers:
             watcher.set()
         return True
+
+    @property
+    def peer_has_ended(self) -> bool:
+        """Whether the counterparty ended or failed its flow, as received or waiting here."""
+        return self.peer_ended or any(
+            message.kind in (SessionMessageKind.END, SessionMessageKind.ERROR)
+            for message, _ in self.inbox.values()
+        )
 
     def discard_stale(self) -> list[InboundMessage]:
         stale = [seq for seq in self.inbox if seq < self.recv_seq]
@@ -283,6 +298,7 @@ class Fiber:
         return self.remember("random", lambda: os.urandom(size), bytes)
 
     async def sleep(self, seconds: float) -> None:
+        await self.release_held_back()
         wake_at = self.now().timestamp() + seconds
         await asyncio.sleep(max(0.0, wake_at - self.services.clock().timestamp()))
 
@@ -321,10 +337,54 @@ class Fiber:
         self.sessions[state.session_id] = state
         return FlowSession(self, state)
 
-    async def send(self, state: SessionState, payload: Any) -> None:
+    async def send(
+        self, state: SessionState, payload: Any, *, instead_of_held_back: bool = False
+    ) -> None:
         data = encode(payload)
         if self._pending:
             await self.commit(None)
+        if instead_of_held_back:
+            state.held_back.clear()
+        await self._publish_held_back(state)
+        await self._publish_data(state, data)
+
+    def send_unless_ending(self, state: SessionState, payload: Any) -> None:
+        """Send `payload` when this flow next sends on `state` or waits for anything; if it
+        ends first, its END goes instead. For a message whose only meaning is "I need
+        nothing more from you", which an END says as well: one message fewer."""
+        state.held_back.append(encode(payload))
+
+    async def release_held_back(self, *, commit: bool = True) -> None:
+        """Send every held-back payload now: this flow is about to wait (or is parked), and a
+        counterparty waiting for them could be what it waits for. `commit` first writes
+        pending journal entries, as before any send."""
+        if not any(state.held_back for state in self.sessions.values()):
+            return
+        if commit and self._pending:
+            await self.commit(None)
+        for state in self.sessions.values():
+            await self._publish_held_back(state)
+
+    async def _publish_held_back(self, state: SessionState) -> None:
+        while state.held_back:
+            await self._publish_data(state, state.held_back.pop(0))
+
+    async def end_sessions(self, kind: SessionMessageKind, error: BaseException | None) -> None:
+        """Tell each counterparty that still listens that this flow ended (`kind` END) or
+        failed (ERROR). A session not told (quiet, or after an uncheckpointed responder's
+        answer) and a failure first get what was held back; an END stands for it."""
+        tell = kind is SessionMessageKind.ERROR or self.checkpointed
+        for state in self.sessions.values():
+            if state.peer_has_ended:
+                state.held_back.clear()
+                continue
+            if kind is SessionMessageKind.ERROR or state.quiet or not tell:
+                await self._publish_held_back(state)
+            state.held_back.clear()
+            if tell and not state.quiet:
+                await self.send_control(state, kind, error)
+
+    async def _publish_data(self, state: SessionState, data: bytes) -> None:
         if state.initiator and not state.init_sent:
             # The session-init (seq 0) carries the first payload, which the responder
             # receives as data seq 1: one message on the wire, not two.
@@ -367,6 +427,9 @@ class Fiber:
         await self.host.publish(state.counterparty.name, message)
 
     async def receive(self, state: SessionState, kind: type[R], timeout: float | None) -> R:
+        # Replayed or live, held-back messages go before every wait, so a replay sends them
+        # with the very sequence numbers the first run did.
+        await self.release_held_back()
         payload = self._replayed("receive")
         if payload is not None:
             record = decode(payload, Received)
@@ -374,6 +437,11 @@ class Fiber:
                 state.recv_seq += 1
             await _ack_all(state.discard_stale())
         else:
+            if state.peer_ended:
+                raise UnexpectedFlowEndError(
+                    f"{state.counterparty} has ended its flow; this flow still expected a "
+                    f"{kind.__name__}"
+                )
             record = await self._receive_live(state, timeout)
         return self._interpret(state, record, kind)
 
@@ -438,6 +506,7 @@ class Fiber:
         """The next message from whichever of `states` has one first; None on timeout.
 
         Which session answered is journaled, so a replay takes the same path."""
+        await self.release_held_back()
         payload = self._replayed("receive_any")
         if payload is not None:
             record = decode(payload, Received)
@@ -463,6 +532,8 @@ class Fiber:
     @staticmethod
     def _interpret(state: SessionState, record: Received, kind: type[R]) -> R:
         who = str(state.counterparty)
+        if record.kind is not SessionMessageKind.DATA and record.error_type != "timeout":
+            state.peer_ended = True
         if record.kind is SessionMessageKind.DATA:
             value = decode(record.payload or b"")
             if not isinstance(value, kind):

@@ -22,6 +22,7 @@ from dlt.flows.library.transactions import (
     ResolveTransactionsFlow,
     SendStatesFlow,
     SendTransactionFlow,
+    SendTransactionForReplyFlow,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ResolveTransactionsFlow",
     "SendStatesFlow",
     "SendTransactionFlow",
+    "SendTransactionForReplyFlow",
     "SignTransactionFlow",
     "align_notaries",
     "choose_notary",

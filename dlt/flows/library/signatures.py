@@ -6,7 +6,7 @@ from abc import abstractmethod
 
 from dlt.flows.api import FlowLogic, FlowSession
 from dlt.flows.errors import FlowException
-from dlt.flows.library.transactions import ReceiveTransactionFlow, SendTransactionFlow
+from dlt.flows.library.transactions import ReceiveTransactionFlow, SendTransactionForReplyFlow
 from dlt.ledger import SignedTransaction, TransactionSignature
 
 
@@ -26,8 +26,9 @@ class CollectSignaturesFlow(FlowLogic[SignedTransaction]):
         required = stx.tx.required_signing_keys
         for session in self.sessions:
             self.step(f"Collecting the signature of {session.counterparty.name}")
-            await self.sub_flow(SendTransactionFlow(session=session, stx=stx))
-            signatures = await session.receive(list)
+            signatures = await self.sub_flow(
+                SendTransactionForReplyFlow(session=session, stx=stx, reply=list)
+            )
             for signature in signatures:
                 if not isinstance(signature, TransactionSignature):
                     raise FlowException(
@@ -75,5 +76,5 @@ class SignTransactionFlow(FlowLogic[SignedTransaction]):
                 "which needs none of its keys"
             )
         signatures = [self.services.sign(stx, key) for key in ours]
-        await self.session.send(signatures)
+        await self.session.send(signatures, instead_of_held_back=True)
         return stx.with_signatures(*signatures)

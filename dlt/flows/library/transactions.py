@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dlt.crypto import SecureHash
 from dlt.encoding import serializable
 from dlt.flows.api import FlowLogic, FlowSession
-from dlt.flows.errors import FlowException
+from dlt.flows.errors import FlowException, UnexpectedFlowEndError
 from dlt.ledger import Attachment, SignedTransaction, StateAndRef
 from dlt.ledger.states import LedgerModel
 from dlt.vault.attachment_store import load_attachment
@@ -91,7 +91,9 @@ class ChainVendor:
 
 
 class DataVendingFlow(FlowLogic[None]):
-    """Serve a peer's fetch requests for the chain of what it was sent, until it is done."""
+    """Serve a peer's fetch requests for the chain of what it was sent, until it is done:
+    it says so with an empty request, or by ending its flow (a receiver whose flow ends
+    right after resolving sends its END alone)."""
 
     session: FlowSession
     stx: SignedTransaction | None = None
@@ -99,7 +101,13 @@ class DataVendingFlow(FlowLogic[None]):
 
     async def call(self) -> None:
         vendor = ChainVendor(self.stx, self.roots)
-        while not (request := await self.session.receive(FetchRequest)).done:
+        while True:
+            try:
+                request = await self.session.receive(FetchRequest)
+            except UnexpectedFlowEndError:
+                return
+            if request.done:
+                return
             await self.session.send(await vendor.answer(self, self.session, request))
 
 
@@ -112,6 +120,34 @@ class SendTransactionFlow(FlowLogic[None]):
     async def call(self) -> None:
         await self.session.send(self.stx)
         await self.sub_flow(DataVendingFlow(session=self.session, stx=self.stx))
+
+
+class SendTransactionForReplyFlow(FlowLogic[Any]):
+    """Send `stx`, serve its back-chain, and return the counterparty's reply, a `reply`.
+
+    The reply says the counterparty needs nothing more, so it may come without the empty
+    request before it (`FlowSession.send(..., instead_of_held_back=True)`)."""
+
+    session: FlowSession
+    stx: SignedTransaction
+    reply: type
+
+    async def call(self) -> Any:
+        await self.session.send(self.stx)
+        vendor = ChainVendor(self.stx)
+        while True:
+            value = await self.session.receive(object)
+            if isinstance(value, FetchRequest):
+                if value.done:
+                    return await self.session.receive(self.reply)
+                await self.session.send(await vendor.answer(self, self.session, value))
+            elif isinstance(value, self.reply):
+                return value
+            else:
+                raise FlowException(
+                    f"{self.session.counterparty} sent a {type(value).__name__} where a "
+                    f"{self.reply.__name__} or a FetchRequest was expected"
+                )
 
 
 class ResolveTransactionsFlow(FlowLogic[None]):
@@ -147,7 +183,7 @@ class ResolveTransactionsFlow(FlowLogic[None]):
                 raise FlowException(f"back-chain longer than {MAX_CHAIN_LENGTH} transactions")
         chain = [*downloaded.values(), *([self.stx] if self.stx is not None else [])]
         attachments = await self._fetch_attachments({a for tx in chain for a in tx.tx.attachments})
-        await self.session.send(FetchRequest())
+        self.session.send_unless_ending(FetchRequest())
         ordered = _topological(downloaded)
         await services.verify_chain(ordered, attachments)
         if ordered or attachments:
