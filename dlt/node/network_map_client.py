@@ -575,6 +575,10 @@ def _transport_error(url: str, exc: httpx.TransportError) -> NetworkMapUnavailab
                 f"its TLS certificate is not trusted ({cause.verify_message}); the server does "
                 "not belong to the network whose root this client trusts",
             )
+        if isinstance(cause, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+            # The server closed the connection mid-handshake (restarting, overloaded):
+            # nothing says it is not the network's, so this is worth asking again.
+            return NetworkMapUnavailableError(url, f"the connection closed during TLS: {cause}")
         if isinstance(cause, ssl.SSLError):
             return NetworkMapTrustError(url, f"the TLS handshake failed: {cause}")
         cause = cause.__cause__ or cause.__context__

@@ -14,7 +14,9 @@ import importlib
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import uvloop
 
@@ -29,7 +31,12 @@ from dlt.messaging.sealing import Sealer
 from dlt.node.config import NodeConfig
 from dlt.node.enrolment import enrol
 from dlt.node.metrics import NodeMetrics
-from dlt.node.network_map_client import NetworkMapClient, NetworkMapClientError
+from dlt.node.network_map_client import (
+    NetworkMapClient,
+    NetworkMapClientError,
+    NetworkMapTrustError,
+    NetworkMapUnavailableError,
+)
 from dlt.node.network_map_types import SignedNodeInfo
 from dlt.node.node import Node
 from dlt.node.node_info import NodeInfo
@@ -38,6 +45,7 @@ from dlt.rpc.server import RpcServer, RpcTls
 from dlt.rpc.users import RpcUsers
 
 log = logging.getLogger("dlt.node")
+T = TypeVar("T")
 
 QUEUE_MARK = "#queue="
 """A messaging address is the broker URL, this mark and the inbox queue name."""
@@ -79,7 +87,7 @@ class NodeProcess:
         config.directory.mkdir(parents=True, exist_ok=True)
         certs = await enrol(config.directory, config.name, self.network_map, say=log.info)
         self.certificates = certs
-        parameters, infos = await self.network_map.fetch_all()
+        parameters, infos = await _patiently("fetch the network map", self.network_map.fetch_all)
         service, validating = self._notary_role(parameters, certs.party)
         queue = inbox_queue_name(certs.party.owning_key)
         known: dict[X500Name, NodeInfo] = {info.name: info for info in infos}
@@ -167,7 +175,7 @@ class NodeProcess:
             if faulty:
                 log.warning("%s runs as a FAULTY replica: %s", config.name, config.notary.behaviour)
         await node.start()
-        await self._publish(node, certs)
+        await _patiently("publish this node's NodeInfo", lambda: self._publish(node, certs))
         users = RpcUsers(users=config.rpc.users)
         tls = RpcTls.from_node_certificates(certs)
         self.rpc = RpcServer(node, users, config.rpc.address, tls)
@@ -221,6 +229,31 @@ class NodeProcess:
         if self.node is not None:
             await self.node.stop()
         self.network_map.close()
+
+
+STARTUP_PATIENCE = 60.0
+"""How long a starting node keeps asking a network map service that does not answer."""
+
+
+async def _patiently(
+    what: str, call: Callable[[], Awaitable[T]], patience: float = STARTUP_PATIENCE
+) -> T:
+    """`call()`, asked again with backoff while the service is unavailable (a restart, a
+    dropped connection), for up to `patience` seconds. A server that is not the network's
+    (`NetworkMapTrustError`) and a refused request fail at once: asking again cannot help."""
+    deadline = time.monotonic() + patience
+    wait = 0.25
+    while True:
+        try:
+            return await call()
+        except NetworkMapTrustError:
+            raise
+        except NetworkMapUnavailableError as exc:
+            if time.monotonic() + wait > deadline:
+                raise
+            log.warning("cannot %s yet, asking again in %.2f s: %s", what, wait, exc)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 5.0)
 
 
 async def serve(config: NodeConfig) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -214,6 +217,29 @@ def test_a_client_that_does_not_trust_the_root_fails_the_handshake(
         client_for(server, other_ca.root_cert).health()
     assert server.url in str(info.value)
     client_for(server, ca.root_cert).health()
+
+
+def test_a_server_that_drops_the_handshake_is_unavailable_not_untrusted(ca) -> None:
+    """A connection closed mid-handshake (a server restarting or overloaded) says nothing
+    about whose server it is: a node may ask again, unlike for a certificate it distrusts."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def drop_every_connection() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                connection.close()
+
+    threading.Thread(target=drop_every_connection, daemon=True).start()
+    client = NetworkMapClient(f"https://127.0.0.1:{port}", cert_to_pem(ca.root_cert), timeout=5)
+    try:
+        with pytest.raises(NetworkMapUnavailableError, match="closed during TLS") as info:
+            client.health()
+        assert not isinstance(info.value, NetworkMapTrustError)
+    finally:
+        listener.close()
+        client.close()
 
 
 def test_an_unreachable_service_is_reported_with_its_url(ca) -> None:
