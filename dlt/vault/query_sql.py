@@ -55,7 +55,7 @@ from dlt.vault.query import (
     VaultQueryCriteria,
     like_tokens,
 )
-from dlt.vault.schema import StateStatus, key_in, state_participants, states
+from dlt.vault.schema import StateStatus, distinct_hashes, key_in, state_participants, states
 
 STATE_COLUMNS = (
     states.c.txhash,
@@ -87,7 +87,7 @@ the whole table for a row-value IN alone."""
 def ref_params(refs: Iterable[StateRef]) -> dict[str, list[Any]]:
     """The values to bind to `REF_IN`'s parameters for `refs`."""
     pairs = [(str(ref.txhash), ref.index) for ref in refs]
-    return {"refs": pairs, "ref_hashes": list(dict.fromkeys(txhash for txhash, _ in pairs))}
+    return {"refs": pairs, "ref_hashes": distinct_hashes(pairs)}
 
 
 def ref_in(refs: Iterable[StateRef]) -> ColumnElement[bool]:

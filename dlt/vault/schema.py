@@ -10,7 +10,7 @@ row in `states`; every output of every stored transaction stays reachable throug
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -179,8 +179,13 @@ def key_in(
     a key that starts with txhash; for a row-value IN alone it scans the whole table."""
     if not pairs:
         return false()
-    hashes = list(dict.fromkeys(txhash_value for txhash_value, _ in pairs))
-    return and_(txhash.in_(hashes), tuple_(txhash, index).in_(list(pairs)))
+    return and_(txhash.in_(distinct_hashes(pairs)), tuple_(txhash, index).in_(list(pairs)))
+
+
+def distinct_hashes(pairs: Iterable[tuple[str, int]]) -> list[str]:
+    """The transaction hashes of `pairs`, each once, in first-seen order: the plain IN list
+    that goes beside a row-value IN (`key_in`)."""
+    return list(dict.fromkeys(txhash_value for txhash_value, _ in pairs))
 
 
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
