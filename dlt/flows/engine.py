@@ -295,7 +295,6 @@ class FlowEngine:
                 running, TypeError(f"flow result cannot be stored: {exc}"), FlowStatus.FAILED
             )
             return
-        # An uncheckpointed responder's initiator has its answer and expects no more.
         await fiber.end_sessions(SessionMessageKind.END, None)
         await self._finish(running, FlowStatus.COMPLETED, result=encoded)
         if not running.result.done():
