@@ -82,8 +82,9 @@ class SessionState:
     held_back: list[bytes] = field(default_factory=list)
     """Payloads sent only when this side next sends or waits; this side's END stands for
     them (see `Fiber.send_unless_ending`)."""
-    peer_ended: bool = False
-    """The counterparty's END or ERROR was received: it reads nothing more."""
+    ending: Received | None = None
+    """The counterparty's END or ERROR, once received: it sends and reads nothing more, and
+    every later receive on this session returns the same ending at once."""
 
     def reset(self) -> None:
         """Back to the start, for a replay; messages already delivered stay in the inbox,
@@ -91,7 +92,7 @@ class SessionState:
         self.inbox.update(self.received)
         self.received.clear()
         self.held_back.clear()
-        self.peer_ended = False
+        self.ending = None
         self.send_seq = 1 if self.initiator else 0
         self.recv_seq = 0 if self.initiator else 1
         self.init_sent = False
@@ -119,7 +120,7 @@ class SessionState:
     @property
     def peer_has_ended(self) -> bool:
         """Whether the counterparty ended or failed its flow, as received or waiting here."""
-        return self.peer_ended or any(
+        return self.ending is not None or any(
             message.kind in (SessionMessageKind.END, SessionMessageKind.ERROR)
             for message, _ in self.inbox.values()
         )
@@ -430,6 +431,8 @@ class Fiber:
         # Replayed or live, held-back messages go before every wait, so a replay sends them
         # with the very sequence numbers the first run did.
         await self.release_held_back()
+        if state.ending is not None:
+            return self._interpret(state, state.ending, kind)
         payload = self._replayed("receive")
         if payload is not None:
             record = decode(payload, Received)
@@ -437,11 +440,6 @@ class Fiber:
                 state.recv_seq += 1
             await _ack_all(state.discard_stale())
         else:
-            if state.peer_ended:
-                raise UnexpectedFlowEndError(
-                    f"{state.counterparty} has ended its flow; this flow still expected a "
-                    f"{kind.__name__}"
-                )
             record = await self._receive_live(state, timeout)
         return self._interpret(state, record, kind)
 
@@ -507,6 +505,9 @@ class Fiber:
 
         Which session answered is journaled, so a replay takes the same path."""
         await self.release_held_back()
+        for state in states:
+            if state.ending is not None:  # not journaled: a replay reaches it the same way
+                return state, state.ending
         payload = self._replayed("receive_any")
         if payload is not None:
             record = decode(payload, Received)
@@ -533,7 +534,7 @@ class Fiber:
     def _interpret(state: SessionState, record: Received, kind: type[R]) -> R:
         who = str(state.counterparty)
         if record.kind is not SessionMessageKind.DATA and record.error_type != "timeout":
-            state.peer_ended = True
+            state.ending = record
         if record.kind is SessionMessageKind.DATA:
             value = decode(record.payload or b"")
             if not isinstance(value, kind):

@@ -14,6 +14,7 @@ from fixtures.vending import (
     GiveAndConverseFlow,
     GiveAndEndFlow,
     GiveThenListenFlow,
+    GiveThenWaitForAnyFlow,
     GiveToRefuserFlow,
     received,
 )
@@ -102,7 +103,17 @@ async def test_receiving_from_a_counterparty_that_has_ended_fails_at_once(networ
         alice.run(GiveThenListenFlow(peer=bob.name, tx_id=moved.id)), timeout=20
     )
 
-    assert "has ended its flow" in said and "expected a str" in said
+    assert "ended its flow" in said and "expected a str" in said
+
+
+async def test_waiting_on_any_session_returns_a_counterpartys_end_at_once(network):
+    alice, bob, moved = await moved_to_alice(network)
+
+    answer = await asyncio.wait_for(
+        alice.run(GiveThenWaitForAnyFlow(peer=bob.name, tx_id=moved.id)), timeout=10
+    )
+
+    assert answer == "UnexpectedFlowEndError"
 
 
 async def test_a_cosigner_answers_with_its_signatures_and_no_marker_before_them(network):
