@@ -25,13 +25,19 @@ ALICE = "O=Alice Solar, L=Leeds, C=GB"
 BOB = "O=Bob Home, L=York, C=GB"
 
 
-async def moved_to_alice(network):
-    """Alice holds a transaction whose chain Bob lacks: a move of tokens issued to her."""
+async def issued_to_alice(network):
+    """A network with a notary, the issuer, Alice and Bob; Alice holds 10 tokens."""
     network.create_notary()
     issuer, alice, bob = (network.create_node(name) for name in (ISSUER, ALICE, BOB))
     await network.start()
     issued = await issuer.run(IssueTokensFlow(owner=alice.name, amount=10))
     await network.settle()
+    return issuer, alice, bob, issued
+
+
+async def moved_to_alice(network):
+    """Alice holds a transaction whose chain Bob lacks: a move of tokens issued to her."""
+    issuer, alice, bob, issued = await issued_to_alice(network)
     moved = await alice.run(
         MoveTokensFlow(ref=StateRef(txhash=issued.id, index=0), new_owner=issuer.name)
     )
@@ -117,11 +123,7 @@ async def test_waiting_on_any_session_returns_a_counterpartys_end_at_once(networ
 
 
 async def test_a_cosigner_answers_with_its_signatures_and_no_marker_before_them(network):
-    network.create_notary()
-    issuer, alice, bob = (network.create_node(name) for name in (ISSUER, ALICE, BOB))
-    await network.start()
-    issued = await issuer.run(IssueTokensFlow(owner=alice.name, amount=10))
-    await network.settle()
+    _, alice, bob, issued = await issued_to_alice(network)
     network.messaging.sent.clear()
 
     moved = await alice.run(
