@@ -139,7 +139,8 @@ class SqlUniquenessProvider:
         lost the reply can still collect its signature after the window has closed.
         """
         request = UniquenessRequest(tx_id, tuple(inputs), tuple(references), time_window, requester)
-        return self._commit(session, request, now)
+        [result] = self._commit_batch(session, [request], lambda: now)
+        return result
 
     async def commit_many(
         self, requests: Sequence[UniquenessRequest], clock: Clock = utc_now
@@ -152,24 +153,48 @@ class SqlUniquenessProvider:
         if not requests:
             return []
         batch = list(requests)
-
-        def work(session: Session) -> list[UniquenessResult]:
-            return [self._commit(session, request, clock()) for request in batch]
-
-        return await self._db.write(work)
+        return await self._db.write(lambda session: self._commit_batch(session, batch, clock))
 
     async def consuming_transactions(self, refs: Iterable[StateRef]) -> dict[StateRef, SecureHash]:
         wanted = list(refs)
         return await self._db.read(lambda session: _consumers(session, wanted))
 
-    def _commit(
+    def _commit_batch(
+        self, session: Session, requests: list[UniquenessRequest], clock: Clock
+    ) -> list[UniquenessResult]:
+        """Decide every request of the batch from two reads, then write what it consumed in one
+        statement per table: the statements per batch do not grow with its size.
+
+        Requests are decided in order against what the store held and what earlier requests of
+        the batch consumed, exactly as committing them one by one would. Should the writes hit
+        a unique violation (a writer that bypassed the lock), they are undone and the batch is
+        committed one request at a time, which reports what that writer committed."""
+        _serialise_writers(session)
+        known = _committed_times(session, [request.tx_id for request in requests])
+        consumers = _consumers(session, _all_refs(requests))
+        results: list[UniquenessResult] = []
+        new = _NewRows()
+        for request in requests:
+            now = _utc(clock())
+            result = _decide(request, now, known, consumers)
+            if isinstance(result, Committed) and not result.already_committed:
+                known[request.tx_id] = now
+                consumers.update(dict.fromkeys(request.inputs, request.tx_id))
+                new.add(request, now)
+            results.append(result)
+        if new.transactions:
+            try:
+                with session.begin_nested():
+                    new.write(session)
+            except IntegrityError:
+                return [self._commit_one(session, request, _utc(clock())) for request in requests]
+        return results
+
+    def _commit_one(
         self, session: Session, request: UniquenessRequest, now: datetime
     ) -> UniquenessResult:
-        if now.tzinfo is None:
-            raise ValueError("the notary's clock must return timezone-aware times (use UTC)")
-        now = now.astimezone(UTC)
-        _serialise_writers(session)
-        previous = _committed_at(session, request.tx_id)
+        """One request with writes of its own: the path after a unique violation."""
+        previous = _committed_times(session, [request.tx_id]).get(request.tx_id)
         if previous is not None:
             return Committed(request.tx_id, previous, already_committed=True)
         window = request.time_window
@@ -189,7 +214,7 @@ class SqlUniquenessProvider:
         self, session: Session, request: UniquenessRequest
     ) -> UniquenessResult:
         """A writer that bypassed the lock got there first: report what it committed."""
-        previous = _committed_at(session, request.tx_id)
+        previous = _committed_times(session, [request.tx_id]).get(request.tx_id)
         if previous is not None:
             return Committed(request.tx_id, previous, already_committed=True)
         conflict = _conflict(session, request)
@@ -206,13 +231,82 @@ def _serialise_writers(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
-def _committed_at(session: Session, tx_id: SecureHash) -> datetime | None:
-    row = session.execute(
-        select(committed_transactions.c.committed_at).where(
-            committed_transactions.c.tx_id == str(tx_id)
+def _utc(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("the notary's clock must return timezone-aware times (use UTC)")
+    return now.astimezone(UTC)
+
+
+def _committed_times(session: Session, tx_ids: Sequence[SecureHash]) -> dict[SecureHash, datetime]:
+    """When each of `tx_ids` that the store holds was committed."""
+    table = committed_transactions
+    wanted = list(dict.fromkeys(str(tx_id) for tx_id in tx_ids))
+    found: dict[SecureHash, datetime] = {}
+    for start in range(0, len(wanted), _REFS_PER_QUERY):
+        chunk = wanted[start : start + _REFS_PER_QUERY]
+        rows = session.execute(
+            select(table.c.tx_id, table.c.committed_at).where(table.c.tx_id.in_(chunk))
         )
-    ).first()
-    return None if row is None else _aware(row[0])
+        for tx_id, committed_at in rows:
+            found[SecureHash.parse(tx_id)] = _aware(committed_at)
+    return found
+
+
+def _all_refs(requests: Sequence[UniquenessRequest]) -> list[StateRef]:
+    """Every state the batch spends or references, each once."""
+    refs: dict[StateRef, None] = {}
+    for request in requests:
+        refs.update(dict.fromkeys(request.inputs))
+        refs.update(dict.fromkeys(request.references))
+    return list(refs)
+
+
+def _decide(
+    request: UniquenessRequest,
+    now: datetime,
+    known: dict[SecureHash, datetime],
+    consumers: dict[StateRef, SecureHash],
+) -> UniquenessResult:
+    """What committing `request` alone would answer, given the committed transactions and
+    the consumers of its states (the store's, and those of earlier requests in the batch)."""
+    previous = known.get(request.tx_id)
+    if previous is not None:
+        return Committed(request.tx_id, previous, already_committed=True)
+    window = request.time_window
+    if window is not None and not window.contains(now):
+        return TimeWindowInvalid(current_time=now, window=window)
+    kinds = _kinds(request)
+    consumed = {ref: consumers[ref] for ref in kinds if ref in consumers}
+    if consumed:
+        return _conflict_of(request, kinds, consumed)
+    return Committed(request.tx_id, now, already_committed=False)
+
+
+class _NewRows:
+    """The rows a batch's new commits add, written in one statement per table."""
+
+    def __init__(self) -> None:
+        self.states: list[dict[str, object]] = []
+        self.transactions: list[dict[str, object]] = []
+
+    def add(self, request: UniquenessRequest, now: datetime) -> None:
+        tx_id, requester = str(request.tx_id), str(request.requester.name)
+        self.states += (
+            {
+                "txhash": str(ref.txhash),
+                "output_index": ref.index,
+                "consuming_tx_id": tx_id,
+                "committed_at": now,
+                "requesting_party": requester,
+            }
+            for ref in request.inputs
+        )
+        self.transactions.append({"tx_id": tx_id, "committed_at": now})
+
+    def write(self, session: Session) -> None:
+        if self.states:
+            session.execute(insert(consumed_states), self.states)
+        session.execute(insert(committed_transactions), self.transactions)
 
 
 def _consumers(session: Session, refs: Sequence[StateRef]) -> dict[StateRef, SecureHash]:
@@ -232,12 +326,25 @@ def _consumers(session: Session, refs: Sequence[StateRef]) -> dict[StateRef, Sec
     return found
 
 
+def _kinds(request: UniquenessRequest) -> dict[StateRef, ConsumedStateKind]:
+    """How the request uses each of its states; one it both spends and references counts as
+    referenced."""
+    kinds = dict.fromkeys(request.inputs, ConsumedStateKind.INPUT)
+    kinds.update(dict.fromkeys(request.references, ConsumedStateKind.REFERENCE))
+    return kinds
+
+
 def _conflict(session: Session, request: UniquenessRequest) -> Conflict | None:
-    kinds = {ref: ConsumedStateKind.INPUT for ref in request.inputs}
-    kinds.update({ref: ConsumedStateKind.REFERENCE for ref in request.references})
+    kinds = _kinds(request)
     consumed = _consumers(session, list(kinds))
-    if not consumed:
-        return None
+    return _conflict_of(request, kinds, consumed) if consumed else None
+
+
+def _conflict_of(
+    request: UniquenessRequest,
+    kinds: dict[StateRef, ConsumedStateKind],
+    consumed: dict[StateRef, SecureHash],
+) -> Conflict:
     return Conflict(
         tx_id=request.tx_id,
         consumed={
