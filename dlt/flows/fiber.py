@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dlt.encoding import decode, encode
@@ -165,6 +166,8 @@ class Fiber:
         self._acknowledged: list[InboundMessage] = []
         """Identities of the deliveries an uncheckpointed fiber acknowledged on receipt; it
         keeps what it received, since starting again means receiving everything again."""
+        self._last_sent: tuple[BaseModel, bytes] | None = None
+        """The last frozen payload sent and its bytes (see `_encoded`)."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -341,13 +344,25 @@ class Fiber:
     async def send(
         self, state: SessionState, payload: Any, *, instead_of_held_back: bool = False
     ) -> None:
-        data = encode(payload)
+        data = self._encoded(payload)
         if self._pending:
             await self.commit(None)
         if instead_of_held_back:
             state.held_back.clear()
         await self._publish_held_back(state)
         await self._publish_data(state, data)
+
+    def _encoded(self, payload: Any) -> bytes:
+        """The bytes of `payload`. One frozen payload sent on several sessions (a notarisation
+        request to each replica, a transaction to each participant) is encoded once: it
+        cannot have changed in between."""
+        last = self._last_sent
+        if last is not None and last[0] is payload:
+            return last[1]
+        data = encode(payload)
+        if isinstance(payload, BaseModel) and payload.model_config.get("frozen"):
+            self._last_sent = (payload, data)
+        return data
 
     def send_unless_ending(self, state: SessionState, payload: Any) -> None:
         """Send `payload` when this flow next sends on `state` or waits for anything; if it
