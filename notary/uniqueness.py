@@ -37,7 +37,7 @@ from dlt.flows.library.notary_protocol import (
     TimeWindowInvalid,
 )
 from dlt.identity import Party
-from dlt.ledger import StateRef, TimeWindow
+from dlt.ledger import MalformedTransactionError, StateRef, TimeWindow, check_distinct_states
 from dlt.vault.database import Database, metadata
 from dlt.vault.schema import key_in
 
@@ -87,6 +87,11 @@ class UniquenessRequest:
         for ref in (*self.inputs, *self.references):
             if ref.index > MAX_OUTPUT_INDEX:
                 raise ValueError(f"state {ref} has an output index no transaction can have")
+        try:
+            check_distinct_states(self.inputs, self.references)
+        except MalformedTransactionError as exc:
+            # Listed twice, a state would fail its whole batch's writes, honest requests too.
+            raise ValueError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

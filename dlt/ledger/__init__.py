@@ -71,7 +71,7 @@ from dlt.ledger.states import (
     UniqueIdentifier,
 )
 from dlt.ledger.time_window import TimeWindow
-from dlt.ledger.wire_transaction import WireTransaction
+from dlt.ledger.wire_transaction import WireTransaction, check_distinct_states
 
 __all__ = [
     "AlwaysAcceptAttachmentConstraint",
@@ -129,6 +129,7 @@ __all__ = [
     "UnknownContractError",
     "UnknownNetworkParametersError",
     "WireTransaction",
+    "check_distinct_states",
     "contract",
     "contract_code_id",
     "cordapp_attachment",

@@ -47,6 +47,18 @@ def _group_root(salt: bytes, group: ComponentGroup, components: Sequence[bytes])
     )
 
 
+def check_distinct_states(inputs: Sequence[StateRef], references: Sequence[StateRef]) -> None:
+    """Each state at most once, as an input or as a reference: raises MalformedTransactionError.
+    A notary checks this too, since it sees only the parts a requester chose to show."""
+    spent = set(inputs)
+    if len(spent) != len(inputs):
+        raise MalformedTransactionError("a transaction lists the same input twice")
+    if spent.intersection(references):
+        raise MalformedTransactionError("a state cannot be both an input and a reference")
+    if len(set(references)) != len(references):
+        raise MalformedTransactionError("a transaction lists the same reference twice")
+
+
 class WireTransaction:
     """An immutable transaction: component bytes per group plus the privacy salt."""
 
@@ -194,13 +206,7 @@ class WireTransaction:
             raise MalformedTransactionError(
                 "a transaction with inputs, references or a time window must name a notary"
             )
-        spent = set(self.inputs)
-        if len(spent) != len(self.inputs):
-            raise MalformedTransactionError("a transaction lists the same input twice")
-        if spent & set(self.references):
-            raise MalformedTransactionError("a state cannot be both an input and a reference")
-        if len(set(self.references)) != len(self.references):
-            raise MalformedTransactionError("a transaction lists the same reference twice")
+        check_distinct_states(self.inputs, self.references)
         self.outputs  # noqa: B018 - decoding checks every output is a registered state
         self.attachments  # noqa: B018
         self.network_parameters_hash  # noqa: B018

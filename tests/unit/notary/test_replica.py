@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from dlt.crypto import CompositeKey
+from dlt.encoding import encode
 from dlt.flows.library.notary_protocol import (
     NotarisationPayload,
     NotarisationResponse,
@@ -340,3 +341,41 @@ def test_a_validating_replica_refuses_a_filtered_transaction(provider):
 def test_a_validating_replica_needs_a_way_to_verify_transactions(provider):
     with pytest.raises(NotaryConfigurationError, match="verify_transaction"):
         NotaryReplica(NOTARY.key, NOTARY.party, provider, fixed_clock, validating=True)
+
+
+def _unchecked_tx(inputs: list[StateRef], references: list[StateRef] = ()):
+    """A transaction whose components no honest builder would produce: the notary sees only a
+    filtered view, whose id the requester computes over whatever components it likes."""
+    honest = make_tx([state(90)])
+    forged = object.__new__(type(honest))
+    forged._salt = honest.privacy_salt
+    forged._groups = {group: honest.components(group) for group in ComponentGroup} | {
+        ComponentGroup.INPUTS: tuple(encode(ref) for ref in inputs),
+        ComponentGroup.REFERENCES: tuple(encode(ref) for ref in references),
+    }
+    return forged
+
+
+@pytest.mark.parametrize(
+    ("inputs", "references", "reason"),
+    [
+        ([1, 1], [], "same input twice"),
+        ([1], [2, 2], "same reference twice"),
+        ([1], [1], "both an input and a reference"),
+    ],
+)
+def test_a_request_listing_a_state_twice_is_refused_and_fails_no_other_request_in_its_batch(
+    replica, inputs, references, reason
+):
+    """A requester holding only its own key crafts a filtered transaction that lists one
+    state twice; coalesced with honest requests, it must not make their batch fail."""
+    forged = _unchecked_tx([state(n) for n in inputs], [state(n) for n in references])
+    honest = [make_tx([state(10 + n)]) for n in range(3)]
+
+    results = notarise(
+        replica, submission(honest[0]), submission(forged), *map(submission, honest[1:])
+    )
+
+    assert reason in refused_with(results[1]).reason
+    for result, tx in zip([results[0], *results[2:]], honest, strict=True):
+        assert signed_by_replica(result, replica, tx.id)
