@@ -172,8 +172,8 @@ class SqlUniquenessProvider:
 
         Requests are decided in order against what the store held and what earlier requests of
         the batch consumed, exactly as committing them one by one would. Should the writes hit
-        a unique violation (a writer that bypassed the lock), they are undone and the batch is
-        committed one request at a time, which reports what that writer committed."""
+        a unique violation (a writer that bypassed the lock), they are undone and each request
+        is committed as a batch of its own, which reports what that writer committed."""
         _serialise_writers(session)
         known = _committed_times(session, [request.tx_id for request in requests])
         consumers = _consumers(session, _all_refs(requests))
@@ -187,33 +187,16 @@ class SqlUniquenessProvider:
                 consumers.update(dict.fromkeys(request.inputs, request.tx_id))
                 new.add(request, now)
             results.append(result)
-        if new.transactions:
-            try:
-                with session.begin_nested():
-                    new.write(session)
-            except IntegrityError:
-                return [self._commit_one(session, request, _utc(clock())) for request in requests]
-        return results
-
-    def _commit_one(
-        self, session: Session, request: UniquenessRequest, now: datetime
-    ) -> UniquenessResult:
-        """One request with writes of its own: the path after a unique violation."""
-        previous = _committed_times(session, [request.tx_id]).get(request.tx_id)
-        if previous is not None:
-            return Committed(request.tx_id, previous, already_committed=True)
-        window = request.time_window
-        if window is not None and not window.contains(now):
-            return TimeWindowInvalid(current_time=now, window=window)
-        conflict = _conflict(session, request)
-        if conflict is not None:
-            return conflict
+        if not new.transactions:
+            return results
         try:
             with session.begin_nested():
-                _record(session, request, now)
+                new.write(session)
         except IntegrityError:
-            return self._after_unique_violation(session, request)
-        return Committed(request.tx_id, now, already_committed=False)
+            if len(requests) == 1:
+                return [self._after_unique_violation(session, requests[0])]
+            return [self._commit_batch(session, [request], clock)[0] for request in requests]
+        return results
 
     def _after_unique_violation(
         self, session: Session, request: UniquenessRequest
@@ -356,26 +339,6 @@ def _conflict_of(
             str(ref): StateConsumptionDetails(consuming_tx_id=consumer, kind=kinds[ref])
             for ref, consumer in consumed.items()
         },
-    )
-
-
-def _record(session: Session, request: UniquenessRequest, now: datetime) -> None:
-    if request.inputs:
-        session.execute(
-            insert(consumed_states),
-            [
-                {
-                    "txhash": str(ref.txhash),
-                    "output_index": ref.index,
-                    "consuming_tx_id": str(request.tx_id),
-                    "committed_at": now,
-                    "requesting_party": str(request.requester.name),
-                }
-                for ref in request.inputs
-            ],
-        )
-    session.execute(
-        insert(committed_transactions).values(tx_id=str(request.tx_id), committed_at=now)
     )
 
 
