@@ -27,8 +27,9 @@ from attacks.scenario import AttackContext
 from dlt.crypto import EcdsaP256PrivateKey
 from dlt.identity import NodeCertificates, X500Name, certs_from_pem, create_csr, csr_to_pem
 from dlt.identity.hierarchy import issue_node_identities
-from dlt.messaging.amqp import TlsMaterial, inbox_queue_name
+from dlt.messaging.amqp import inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
+from dlt.messaging.tls import TlsMaterial
 from dlt.node.certificate_store import load_node_certificates
 from dlt.node.network_map_client import NetworkMapClient, NetworkMapRequestError
 from dlt.node.network_map_types import SignedNodeInfo

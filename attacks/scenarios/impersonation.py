@@ -31,7 +31,7 @@ from attacks.revoked import (
 )
 from attacks.scenario import AttackContext, Latency, Row
 from dlt.identity import DevCertificateAuthority, cert_to_pem
-from dlt.messaging.amqp import TlsMaterial
+from dlt.messaging.tls import TlsMaterial
 from dlt.node.certificate_store import load_node_certificates
 from dlt.rpc.client import RpcAuthError, RpcClient, RpcPermissionError
 

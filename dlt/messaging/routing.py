@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable
 from yarl import URL
 
 from dlt.identity import X500Name
-from dlt.messaging.amqp import INBOX_PREFIX, AmqpTransport, TlsMaterial
+from dlt.messaging.amqp import INBOX_PREFIX, AmqpTransport
 from dlt.messaging.sealing import Sealer
+from dlt.messaging.tls import TlsMaterial
 from dlt.messaging.transport import (
     InboundMessage,
     MessageHandler,

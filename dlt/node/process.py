@@ -24,10 +24,11 @@ from dlt.crypto import PublicKey, SecureHash
 from dlt.identity import Party, X500Name
 from dlt.identity.hierarchy import NodeCertificates
 from dlt.ledger import NetworkParameters
-from dlt.messaging.amqp import TlsMaterial, inbox_queue_name
+from dlt.messaging.amqp import inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
 from dlt.messaging.routing import RoutingTransport
 from dlt.messaging.sealing import Sealer
+from dlt.messaging.tls import TlsMaterial
 from dlt.node.config import NodeConfig
 from dlt.node.enrolment import enrol
 from dlt.node.metrics import NodeMetrics

@@ -23,8 +23,9 @@ import pytest
 from deploy.rabbitmq import PrivateBroker, find_rabbitmq_scripts, free_port
 from dlt.identity import DevCertificateAuthority, NodeCertificates, X500Name, cert_to_pem
 from dlt.messaging import InboundMessage
-from dlt.messaging.amqp import AmqpTransport, TlsMaterial, inbox_queue_name
+from dlt.messaging.amqp import AmqpTransport, inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
+from dlt.messaging.tls import TlsMaterial
 
 ALICE = X500Name("Alice Solar", "Leeds", "GB")
 BOB = X500Name("Bob Wind", "York", "GB")

@@ -13,7 +13,7 @@ import pytest
 from deploy.rabbitmq import node_permissions
 from dlt.identity import DevCertificateAuthority, X500Name
 from dlt.messaging import OutboundMessage, TransportError
-from dlt.messaging.amqp import TlsMaterial
+from dlt.messaging.tls import TlsMaterial
 
 pytestmark = pytest.mark.broker
 

@@ -22,8 +22,8 @@ from cryptography.x509.oid import NameOID
 from dlt.crypto import EcdsaP256PrivateKey
 from dlt.identity import X500Name, cert_to_pem
 from dlt.messaging import OutboundMessage
-from dlt.messaging.amqp import TlsMaterial
 from dlt.messaging.broker_identity import broker_user_name
+from dlt.messaging.tls import TlsMaterial
 from fixtures.impostors import mint_node_ca, mint_tls
 
 pytestmark = pytest.mark.broker

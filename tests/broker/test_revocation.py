@@ -9,8 +9,9 @@ import aio_pika
 import pytest
 
 from dlt.identity import X500Name
-from dlt.messaging.amqp import TlsMaterial, inbox_queue_name
+from dlt.messaging.amqp import inbox_queue_name
 from dlt.messaging.broker_identity import broker_user_name
+from dlt.messaging.tls import TlsMaterial
 
 pytestmark = pytest.mark.broker
 
