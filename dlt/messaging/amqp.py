@@ -18,8 +18,9 @@ Delivery is at least once, as the Transport contract says:
   delivered again by the broker, with the same message id;
 - a lost connection is re-established in the background with exponential backoff (and jitter);
   a `send` issued meanwhile waits for it up to `send_timeout`, then raises TransportError. A
-  send retried after a lost confirmation may duplicate the message: receivers drop duplicates
-  by message id.
+  confirm that does not come within `confirm_timeout` is not waited for on that channel: the
+  message goes again on a new one (see `_renew_publish_channel`). A send retried after a lost
+  confirmation may duplicate the message: receivers drop duplicates by message id.
 
 Inbound messages are handed to the handler one at a time, in delivery order, like the in-memory
 transport. A message without a user id, without a message id, or from a user id that maps to
@@ -136,6 +137,7 @@ class AmqpTransport:
         prefetch: int = DEFAULT_PREFETCH,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         send_timeout: float = 30.0,
+        confirm_timeout: float = 5.0,
         connect_timeout: float = 30.0,
         reconnect_initial_delay: float = 0.1,
         reconnect_max_delay: float = 5.0,
@@ -166,6 +168,8 @@ class AmqpTransport:
             )
         if prefetch < 1 or max_in_flight < 1:
             raise ValueError("prefetch and max_in_flight must be at least 1")
+        if confirm_timeout <= 0:
+            raise ValueError("confirm_timeout must be positive")
         self.our_name = our_name
         self.inbox_queue = inbox_queue
         self.user_id = tls.user_name
@@ -178,6 +182,7 @@ class AmqpTransport:
         self._max_in_flight = max_in_flight
         self._window = asyncio.Semaphore(max_in_flight)
         self._send_timeout = send_timeout
+        self._confirm_timeout = confirm_timeout
         self._connect_timeout = connect_timeout
         self._reconnect_initial = reconnect_initial_delay
         self._reconnect_max = reconnect_max_delay
@@ -190,6 +195,8 @@ class AmqpTransport:
         self._started = False
         self._connection: AbstractConnection | None = None
         self._publish_channel: AbstractChannel | None = None
+        self._on_lost: Callable[..., None] | None = None
+        self._renewing = asyncio.Lock()
         self._generation = 0
         self._connected = asyncio.Event()
         self._lost = asyncio.Event()
@@ -218,6 +225,7 @@ class AmqpTransport:
         self._handler = handler
         # Fresh primitives: they bind to the event loop they are first used on.
         self._window = asyncio.Semaphore(self._max_in_flight)
+        self._renewing = asyncio.Lock()
         self._stopped = asyncio.Event()
         self._connected = asyncio.Event()
         self._inbox = asyncio.Queue()
@@ -281,7 +289,7 @@ class AmqpTransport:
                         amqp_message,
                         routing_key=queue,
                         mandatory=True,
-                        timeout=max(0.001, deadline - loop.time()),
+                        timeout=max(0.001, min(self._confirm_timeout, deadline - loop.time())),
                     )
                     return
                 except aiormq.exceptions.PublishError as exc:
@@ -298,8 +306,38 @@ class AmqpTransport:
                             f"{message.recipient} within {self._send_timeout} s: {_describe(exc)}"
                         ) from exc
                     log.debug("publish of %s failed (%s); retrying", message.message_id, exc)
+                    if isinstance(exc, TimeoutError):
+                        await self._renew_publish_channel(channel)
+                        continue
                 attempt += 1
                 await asyncio.sleep(min(0.05 * 2**attempt, 1.0, max(0.0, deadline - loop.time())))
+
+    async def _renew_publish_channel(self, stale: AbstractChannel) -> None:
+        """Publish on a new channel from now on. RabbitMQ orders each channel's publishes to a
+        quorum queue: one lost in a leader change can leave every later publish on that channel
+        unconfirmed for good, while a new channel is a new publisher with no gap to wait for."""
+        async with self._renewing:
+            connection, on_lost = self._connection, self._on_lost
+            if stale is not self._publish_channel or connection is None or on_lost is None:
+                return  # another send renewed it, or the supervisor is reconnecting
+            try:
+                fresh = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            except (*CONNECTION_EXCEPTIONS, ChannelInvalidStateError) as exc:
+                log.info("%s: cannot open a new publishing channel (%s)", self.our_name, exc)
+                return  # the connection is going; reconnecting gives a new channel anyway
+            fresh.close_callbacks.add(on_lost)
+            stale.close_callbacks.discard(on_lost)
+            self._publish_channel = fresh
+        log.warning(
+            "%s: the broker at %s confirmed nothing within %.1f s on the publishing channel; "
+            "publishing on a new one",
+            self.our_name,
+            self._url.with_query(None),
+            self._confirm_timeout,
+        )
+        # Its unconfirmed publishes fail at once and go again on the new channel.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(stale.close(), 5)
 
     async def _ready_channel(self, deadline: float, message: OutboundMessage) -> AbstractChannel:
         loop = asyncio.get_running_loop()
@@ -386,6 +424,7 @@ class AmqpTransport:
             raise
         self._connection = connection
         self._publish_channel = publish
+        self._on_lost = on_close
         self._lost = lost
         self._connected.set()
         log.debug(
@@ -413,7 +452,7 @@ class AmqpTransport:
     async def _close_connection(self) -> None:
         self._connected.clear()
         connection, self._connection = self._connection, None
-        self._publish_channel = None
+        self._publish_channel = self._on_lost = None
         if connection is not None and not connection.is_closed:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), 10)

@@ -328,3 +328,53 @@ async def test_transports_reconnect_after_a_broker_restart_without_losing_messag
             seen.add((await inbox.messages.get()).message_id)
     assert alice.reconnections >= 1
     assert bob.reconnections >= 1
+
+
+async def test_a_channel_that_stops_confirming_is_replaced_and_the_send_goes_through(
+    net, make_inbox, monkeypatch
+):
+    # After a quorum queue's leader change, RabbitMQ can leave every later publish on a channel
+    # unconfirmed (seen with a consortium member killed). Emulated here: once the first
+    # channel has carried one message, nothing more published on it is enqueued or confirmed.
+    inbox = make_inbox(auto_ack=True)
+    await net.transport(net.bob).start(inbox)
+    alice = net.transport(net.alice, confirm_timeout=0.5, send_timeout=20.0)
+    await alice.start(make_inbox())
+    stuck: list[object] = []
+    publish = aio_pika.Exchange.publish
+
+    async def unconfirmed_after_the_first(exchange, message, routing_key, **options):
+        if not stuck:
+            stuck.append(exchange.channel)
+        elif exchange.channel is stuck[0]:
+            await asyncio.sleep(options["timeout"])
+            raise TimeoutError
+        return await publish(exchange, message, routing_key, **options)
+
+    monkeypatch.setattr(aio_pika.Exchange, "publish", unconfirmed_after_the_first)
+    await alice.send(OutboundMessage(net.bob.name, "first", b"1"))
+
+    began = time.monotonic()
+    await asyncio.gather(
+        *(alice.send(OutboundMessage(net.bob.name, f"later-{i}", b"2")) for i in range(5))
+    )
+
+    assert time.monotonic() - began < 5  # one confirm timeout, not the 20 s send deadline
+    received = {m.message_id for m in await inbox.take(6)}
+    assert received == {"first", *(f"later-{i}" for i in range(5))}
+    assert alice.reconnections == 0  # the connection, and its consumer, stayed up
+
+
+async def test_a_queue_that_never_confirms_still_fails_the_send_at_its_deadline(
+    net, make_inbox, monkeypatch
+):
+    alice = net.transport(net.alice, confirm_timeout=0.2, send_timeout=1.0)
+    await alice.start(make_inbox())
+
+    async def never_confirmed(exchange, message, routing_key, **options):
+        await asyncio.sleep(options["timeout"])
+        raise TimeoutError
+
+    monkeypatch.setattr(aio_pika.Exchange, "publish", never_confirmed)
+    with pytest.raises(TransportError, match=r"did not confirm message m-1 .* within 1\.0 s"):
+        await alice.send(OutboundMessage(net.bob.name, "m-1", b"x"))

@@ -80,10 +80,25 @@ def test_a_broker_node_killed_mid_trade_loses_nothing_and_the_others_trade_on(co
             status = (await consumer.flow_status(run.flow_id)).status
             assert status not in FINISHED, "the DvP finished before the kill; nothing was tested"
             began = time.perf_counter()
-            await asyncio.wait_for(
-                market.run_flow("energy.Pay", {"recipient": BANK, "amount": 9, "currency": "EUR"}),
-                timeout=120,
+            pay = await market.start_flow(
+                "energy.Pay", {"recipient": BANK, "amount": 9, "currency": "EUR"}
             )
+            steps: list[str] = []
+
+            async def paid() -> None:
+                async for step in pay.progress():
+                    steps.append(f"{time.perf_counter() - began:.1f} s: {step}")
+                await pay.result()
+
+            try:
+                await asyncio.wait_for(paid(), timeout=120)
+            except TimeoutError:
+                info = await market.flow_status(pay.flow_id)
+                pytest.fail(
+                    "the market's Pay did not finish within 120 s while the producer's broker "
+                    f"node was down ({info.status.name}); its steps: {steps}\n"
+                    + _warnings(consortium)
+                )
             paid_s = time.perf_counter() - began
             await asyncio.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - killed_at)))
             await asyncio.to_thread(consortium.restart_broker, "producer")
@@ -108,3 +123,19 @@ def test_a_broker_node_killed_mid_trade_loses_nothing_and_the_others_trade_on(co
     figures["consortium: DvP with the killed member's node finished after its restart (s)"] = round(
         after_s, 1
     )
+
+
+def _warnings(net: MultihostNetwork, last: int = 12) -> str:
+    """The last warnings of every node that is not on the killed broker's host: what a stuck
+    flow's failure should show, since the suite's later networks replace these logs."""
+    lines = []
+    for org in ORGANISATIONS:
+        if org.host == "producer":
+            continue
+        for directory in (net.node_dir(org), net.replica_dir(org)):
+            log = directory / "node.log"
+            text = log.read_text(errors="replace") if log.exists() else ""
+            found = [line for line in text.splitlines() if " WARNING " in line or " ERROR " in line]
+            lines.append(f"{directory.name}:")
+            lines.extend(f"  {line[:240]}" for line in found[-last:])
+    return "\n".join(lines)
