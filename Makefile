@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .PHONY: test lint unit demo demo-down simulate simulate-month simulate-network setup services \
-	protos bench bench-full attacks attacks-full clean multihost multihost-demo
+	protos bench bench-full bench-ab attacks attacks-full clean multihost multihost-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,12 @@ bench: setup services
 
 bench-full: setup services
 	$(BIN)/python -m benchmarks --plan bench-full $(BENCH_ARGS)
+
+# The benchmark alternately on BASE and on this checkout (see README, Benchmarks).
+PAIRS ?= 3
+bench-ab: setup services
+	@test -n "$(BASE)" || { echo "make bench-ab needs BASE=<revision>"; exit 2; }
+	$(BIN)/python -m benchmarks.ab $(BASE) --pairs $(PAIRS) -- $(BENCH_ARGS)
 
 # The production shape on network namespaces (needs root; see docs/DEPLOYMENT.md): the operator
 # and four organisations, each with its own broker, node, PostgreSQL and notary replica.

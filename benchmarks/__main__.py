@@ -52,6 +52,11 @@ def parse(argv: list[str]) -> Options:
     )
     parser.add_argument("--rate", type=float, help="arrivals per second of the open-loop DvP trade")
     parser.add_argument(
+        "--notary-count",
+        type=int,
+        help="notarisations measured by notary-only (long enough to compare builds)",
+    )
+    parser.add_argument(
         "--no-companion", action="store_true", help="skip the network with the other notary size"
     )
     parser.add_argument(
@@ -69,6 +74,10 @@ def parse(argv: list[str]) -> Options:
         )
     if args.rate:
         plan = replace(plan, open_rate=args.rate)
+    if args.notary_count is not None:
+        if args.notary_count < 1:
+            parser.error("--notary-count must be at least 1")
+        plan = replace(plan, notary_count=args.notary_count)
     return Options(
         plan=plan,
         replicas=args.replicas,
