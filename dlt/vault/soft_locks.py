@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
+    Select,
     and_,
     bindparam,
     func,
@@ -133,6 +135,40 @@ def _locked_elsewhere(session: Session, lock_id: str, criteria: QueryCriteria, d
     return total
 
 
+def _selection(
+    criteria: QueryCriteria, sort: Sort | None, dialect: str, limit: int | None
+) -> Select[Any]:
+    """The statement picking `criteria`'s states that are unlocked or locked by `:holder`.
+
+    The same as selecting `criteria & VaultQueryCriteria(soft_locking=unlocked_or(holder))`,
+    with the holder a parameter, so one statement built once serves every flow that selects
+    alike: building it took about half of coin selection's CPU on a node's one writer thread.
+    """
+    available = criteria & VaultQueryCriteria(soft_locking=SoftLocking.ANY)
+    query, _ = build_select(available, sort, dialect)
+    query = query.where(or_(states.c.lock_id.is_(None), states.c.lock_id == _HOLDER))
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=states)
+    if limit is not None:
+        query = query.limit(limit)
+    # Stream with a growing buffer (1, 5, 25, ...): on PostgreSQL rows are locked as they
+    # are fetched, so fetching far ahead would hide states other flows could have used.
+    return query.execution_options(stream_results=True, max_row_buffer=_FETCH_BATCH)
+
+
+_cached_selection = lru_cache(maxsize=256)(_selection)
+
+
+def _selection_for(
+    criteria: QueryCriteria, sort: Sort | None, dialect: str, limit: int | None
+) -> Select[Any]:
+    """`_selection`, built once per distinct request (criteria are frozen values)."""
+    try:
+        return _cached_selection(criteria, sort, dialect, limit)
+    except TypeError:  # criteria holding something unhashable: built for this call only
+        return _selection(criteria, sort, dialect, limit)
+
+
 def select_and_lock(
     session: Session,
     lock_id: str,
@@ -156,22 +192,14 @@ def select_and_lock(
     if limit is not None and limit < 1:
         raise VaultQueryError(f"limit must be at least 1, got {limit}")
     dialect = session.get_bind().dialect.name
-    available = criteria & VaultQueryCriteria(soft_locking=SoftLocking.unlocked_or(lock_id))
-    query, _ = build_select(available, sort, dialect)
-    if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=states)
-    if limit is not None:
-        query = query.limit(limit)
 
     def satisfied(picked: list[StateAndRef]) -> bool:
         return enough(picked) if enough is not None else len(picked) == limit
 
     picked: list[StateAndRef] = []
     if enough is None or not enough(picked):
-        # Stream with a growing buffer (1, 5, 25, ...): on PostgreSQL rows are locked as they
-        # are fetched, so fetching far ahead would hide states other flows could have used.
-        streamed = query.execution_options(stream_results=True, max_row_buffer=_FETCH_BATCH)
-        result = session.execute(streamed)
+        query = _selection_for(criteria, sort, dialect, limit)
+        result = session.execute(query, {"holder": lock_id})
         try:
             for row in result:
                 picked.append(state_and_ref(row))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,6 +21,7 @@ from dlt.vault import (
     VaultQueryCriteria,
     VaultQueryError,
     VaultService,
+    soft_locks,
 )
 from fixtures.ledger import ALICE, BOB
 from fixtures.vault import issuance, move, outputs_of
@@ -225,3 +227,42 @@ def test_two_processes_selecting_at_once_never_share_a_state(
     refs = [sar.ref for picked in selections for sar in picked]
     assert len(refs) == 40
     assert len(set(refs)) == 40
+
+
+def _fresh_tokens() -> VaultQueryCriteria:
+    """Criteria no other test selected with (a moment of its own), so its statement is new."""
+    return VaultQueryCriteria(
+        state_types=(TokenState,), recorded_after=datetime(2000, 1, 1, tzinfo=UTC)
+    )
+
+
+def test_flows_selecting_alike_share_one_statement_and_each_locks_its_own(
+    coins, database, vault, query, monkeypatch
+):
+    built = []
+    real = soft_locks.build_select
+    monkeypatch.setattr(soft_locks, "build_select", lambda *a: built.append(a) or real(*a))
+    criteria = _fresh_tokens()
+
+    picks = [
+        database.write_sync(lambda s, f=flow: vault.select_and_lock(s, f, criteria, limit=2))
+        for flow in ("flow-1", "flow-2")
+    ]
+
+    assert len(built) == 1
+    assert sorted(amounts(picks[0] + picks[1])) == [1, 2, 3, 4]
+    assert sorted(locked_by(query, "flow-1")) == sorted(amounts(picks[0]))
+    assert sorted(locked_by(query, "flow-2")) == sorted(amounts(picks[1]))
+
+
+def test_a_flow_selecting_again_gets_its_own_locked_states_back_from_the_shared_statement(
+    coins, database, vault
+):
+    criteria = _fresh_tokens()
+    first = database.write_sync(lambda s: vault.select_and_lock(s, "flow-1", criteria, limit=5))
+    with pytest.raises(InsufficientStatesError):
+        database.write_sync(lambda s: vault.select_and_lock(s, "flow-2", criteria, limit=1))
+
+    again = database.write_sync(lambda s: vault.select_and_lock(s, "flow-1", criteria, limit=5))
+
+    assert sorted(amounts(again)) == sorted(amounts(first)) == [1, 2, 3, 4, 5]
