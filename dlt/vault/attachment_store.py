@@ -7,6 +7,9 @@ Importing the same bytes again merges their signatures, as `InMemoryAttachmentSt
 Loaded attachments are cached per database: their bytes never change, and their signatures
 change only through `store_attachment`, which runs on the database's one writer thread, drops
 the cached copy and keeps that writer's session from caching what it has not committed yet.
+Readers (where transactions are verified) add what they load as well, unless the attachment is
+one whose signatures a writer changed and their row is not what that writer last committed: a
+read that began before the change would otherwise cache the old signatures.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dlt.crypto import PublicKey, SecureHash
 from dlt.encoding import DecodingError, decode, encode
 from dlt.ledger import Attachment, AttachmentSignature
 from dlt.vault.database import Database
+from dlt.vault.post_commit import on_commit
 from dlt.vault.query import PageSpecification
 from dlt.vault.schema import attachments, utc_now
 
@@ -44,6 +48,9 @@ class AttachmentInfo:
 
 CACHED_ATTACHMENTS = 256
 """Per database; a node's transactions reference a few contract and rules attachments."""
+TRACKED_CHANGES = 4096
+"""Attachments whose signature changes a cache follows for its readers; past that many, readers
+stop adding to it (writers still do), which keeps the record bounded and the cache correct."""
 
 _WRITTEN = "attachments_written"
 """Session info key: ids stored in this session, whose rows may yet roll back."""
@@ -52,6 +59,9 @@ _WRITTEN = "attachments_written"
 class _AttachmentCache:
     def __init__(self) -> None:
         self._items: OrderedDict[SecureHash, Attachment] = OrderedDict()
+        self._changed: dict[SecureHash, bytes | None] = {}
+        """Attachments a writer changed: the signatures it last committed, None until then."""
+        self._readers_add = True
         self._lock = threading.Lock()
 
     def get(self, attachment_id: SecureHash) -> Attachment | None:
@@ -63,13 +73,36 @@ class _AttachmentCache:
 
     def put(self, attachment: Attachment) -> None:
         with self._lock:
-            self._items[attachment.id] = attachment
-            while len(self._items) > CACHED_ATTACHMENTS:
-                self._items.popitem(last=False)
+            self._put(attachment)
 
-    def discard(self, attachment_id: SecureHash) -> None:
+    def _put(self, attachment: Attachment) -> None:
+        self._items[attachment.id] = attachment
+        while len(self._items) > CACHED_ATTACHMENTS:
+            self._items.popitem(last=False)
+
+    def offer(self, attachment: Attachment, signatures: bytes) -> None:
+        """A reader's copy, loaded with the stored `signatures`: kept unless a writer changed
+        them since and has not committed exactly these."""
+        with self._lock:
+            known = self._changed.get(attachment.id, signatures)
+            if self._readers_add and known == signatures:
+                self._put(attachment)
+
+    def changing(self, attachment_id: SecureHash) -> None:
+        """A writer is about to change the attachment's row: drop it, refuse readers' copies."""
         with self._lock:
             self._items.pop(attachment_id, None)
+            if attachment_id not in self._changed and len(self._changed) >= TRACKED_CHANGES:
+                self._readers_add = False
+                self._changed.clear()
+            if self._readers_add:
+                self._changed[attachment_id] = None
+
+    def committed(self, attachment_id: SecureHash, signatures: bytes) -> None:
+        """The writer's change is durable: readers holding these signatures may add again."""
+        with self._lock:
+            if self._readers_add:
+                self._changed[attachment_id] = signatures
 
 
 _caches: weakref.WeakKeyDictionary[Engine, _AttachmentCache] = weakref.WeakKeyDictionary()
@@ -117,32 +150,34 @@ def store_attachment(
     """Store `attachment`, or merge its signatures into the stored copy; returns its id."""
     key = str(attachment.id)
     cache, _ = _cache_of(session)
-    cache.discard(attachment.id)
+    cache.changing(attachment.id)
     session.info.setdefault(_WRITTEN, set()).add(attachment.id)
     row = session.execute(
         select(attachments.c.signatures).where(attachments.c.id == key)
     ).one_or_none()
     if row is None:
+        stored = _encode_signatures(attachment.signatures)
         session.execute(
             insert(attachments).values(
                 id=key,
                 data=attachment.data,
-                signatures=_encode_signatures(attachment.signatures),
+                signatures=stored,
                 uploaded_at=uploaded_at or utc_now(),
                 uploader=uploader,
                 filename=filename,
             )
         )
-        return attachment.id
-    known = _decode_signatures(row.signatures)
-    signers = {sig.by for sig in known}
-    extra = tuple(sig for sig in attachment.signatures if sig.by not in signers)
-    if extra:
-        session.execute(
-            update(attachments)
-            .where(attachments.c.id == key)
-            .values(signatures=_encode_signatures(known + extra))
-        )
+    else:
+        stored = row.signatures
+        known = _decode_signatures(stored)
+        signers = {sig.by for sig in known}
+        extra = tuple(sig for sig in attachment.signatures if sig.by not in signers)
+        if extra:
+            stored = _encode_signatures(known + extra)
+            session.execute(
+                update(attachments).where(attachments.c.id == key).values(signatures=stored)
+            )
+    on_commit(session, lambda: cache.committed(attachment.id, stored))
     return attachment.id
 
 
@@ -160,7 +195,9 @@ def load_attachment(session: Session, attachment_id: SecureHash) -> Attachment |
     if row is None:
         return None
     attachment = Attachment(row.data, _decode_signatures(row.signatures))
-    if writer and attachment_id not in session.info.get(_WRITTEN, ()):
+    if not writer:
+        cache.offer(attachment, row.signatures)
+    elif attachment_id not in session.info.get(_WRITTEN, ()):
         cache.put(attachment)
     return attachment
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dlt.ledger import Attachment
 from dlt.vault import (
     DatabaseError,
     PageSpecification,
     SqlAttachmentStorage,
+    attachment_store,
     count_attachments,
     load_attachment,
     store_attachment,
 )
+from dlt.vault.schema import attachments
 from fixtures.ledger import ALICE, BOB
 
 
@@ -109,3 +113,55 @@ def test_an_attachment_stored_by_a_unit_of_work_that_fails_is_not_cached(databas
         database.write_sync(store_then_fail)
 
     assert database.write_sync(lambda s: load_attachment(s, attachment.id)) is None
+
+
+def test_an_attachment_a_reader_loaded_is_served_from_the_cache_afterwards(storage, database):
+    attachment_id = storage.import_attachment(Attachment(b"contract code").signed_by(ALICE.key))
+
+    first = database.read_sync(lambda s: load_attachment(s, attachment_id))
+
+    assert database.read_sync(lambda s: load_attachment(s, attachment_id)) is first
+
+
+def test_a_read_that_began_before_signatures_were_merged_does_not_cache_the_old_ones(
+    storage, database
+):
+    attachment_id = storage.import_attachment(Attachment(b"rules v1").signed_by(ALICE.key))
+    with Session(database.engine) as early:
+        early.execute(select(attachments.c.id)).all()  # its snapshot starts here
+        storage.import_attachment(Attachment(b"rules v1").signed_by(BOB.key))  # committed
+
+        seen_early = load_attachment(early, attachment_id)
+
+    expected = {ALICE.public_key, BOB.public_key}
+    if database.is_sqlite:  # a snapshot reader; PostgreSQL's statements see the commit
+        assert seen_early.signers == {ALICE.public_key}
+    assert database.read_sync(lambda s: load_attachment(s, attachment_id)).signers == expected
+    assert storage.open_attachment(attachment_id).signers == expected
+
+
+def test_a_reader_does_not_cache_an_attachment_whose_change_is_not_committed(storage, database):
+    attachment_id = storage.import_attachment(Attachment(b"limits").signed_by(ALICE.key))
+    seen_during = []
+
+    def merge_while_a_reader_loads(session):
+        store_attachment(session, Attachment(b"limits").signed_by(BOB.key))
+        seen_during.append(database.read_sync(lambda s: load_attachment(s, attachment_id)))
+
+    database.write_sync(merge_while_a_reader_loads)
+
+    assert seen_during[0].signers == {ALICE.public_key}  # the merge was not committed yet
+    assert storage.open_attachment(attachment_id).signers == {ALICE.public_key, BOB.public_key}
+
+
+def test_past_the_tracked_changes_readers_stop_caching_and_still_read_right(
+    storage, database, monkeypatch
+):
+    monkeypatch.setattr(attachment_store, "TRACKED_CHANGES", 2)
+    ids = [storage.import_attachment(Attachment(f"rules {n}".encode())) for n in range(3)]
+    storage.import_attachment(Attachment(b"rules 0").signed_by(BOB.key))
+
+    first = database.read_sync(lambda s: load_attachment(s, ids[0]))
+
+    assert first.signers == {BOB.public_key}
+    assert database.read_sync(lambda s: load_attachment(s, ids[0])) is not first
