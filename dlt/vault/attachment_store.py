@@ -6,10 +6,11 @@ Importing the same bytes again merges their signatures, as `InMemoryAttachmentSt
 
 Loaded attachments are cached per database: their bytes never change, and their signatures
 change only through `store_attachment`, which runs on the database's one writer thread, drops
-the cached copy and keeps that writer's session from caching what it has not committed yet.
-Readers (where transactions are verified) add what they load as well, unless the attachment is
-one whose signatures a writer changed and their row is not what that writer last committed: a
-read that began before the change would otherwise cache the old signatures.
+the cached copy when it merges new ones, and keeps that writer's session from caching what it
+has not committed yet. Readers (where transactions are verified) add what they load as well,
+unless the attachment is one whose signatures a writer changed and their row is not what that
+writer last committed: a read that began before the change would otherwise cache the old
+signatures.
 """
 
 from __future__ import annotations
@@ -149,35 +150,35 @@ def store_attachment(
 ) -> SecureHash:
     """Store `attachment`, or merge its signatures into the stored copy; returns its id."""
     key = str(attachment.id)
-    cache, _ = _cache_of(session)
-    cache.changing(attachment.id)
     session.info.setdefault(_WRITTEN, set()).add(attachment.id)
     row = session.execute(
         select(attachments.c.signatures).where(attachments.c.id == key)
     ).one_or_none()
     if row is None:
-        stored = _encode_signatures(attachment.signatures)
         session.execute(
             insert(attachments).values(
                 id=key,
                 data=attachment.data,
-                signatures=stored,
+                signatures=_encode_signatures(attachment.signatures),
                 uploaded_at=uploaded_at or utc_now(),
                 uploader=uploader,
                 filename=filename,
             )
         )
-    else:
-        stored = row.signatures
-        known = _decode_signatures(stored)
-        signers = {sig.by for sig in known}
-        extra = tuple(sig for sig in attachment.signatures if sig.by not in signers)
-        if extra:
-            stored = _encode_signatures(known + extra)
-            session.execute(
-                update(attachments).where(attachments.c.id == key).values(signatures=stored)
-            )
-    on_commit(session, lambda: cache.committed(attachment.id, stored))
+        return attachment.id
+    known = _decode_signatures(row.signatures)
+    signers = {sig.by for sig in known}
+    extra = tuple(sig for sig in attachment.signatures if sig.by not in signers)
+    if extra:
+        # The one change to a stored attachment: its cached copies must go, and readers'
+        # copies loaded before the change commits must not come back.
+        merged = _encode_signatures(known + extra)
+        cache, _ = _cache_of(session)
+        cache.changing(attachment.id)
+        session.execute(
+            update(attachments).where(attachments.c.id == key).values(signatures=merged)
+        )
+        on_commit(session, lambda: cache.committed(attachment.id, merged))
     return attachment.id
 
 

@@ -158,10 +158,12 @@ def test_past_the_tracked_changes_readers_stop_caching_and_still_read_right(
     storage, database, monkeypatch
 ):
     monkeypatch.setattr(attachment_store, "TRACKED_CHANGES", 2)
-    ids = [storage.import_attachment(Attachment(f"rules {n}".encode())) for n in range(3)]
-    storage.import_attachment(Attachment(b"rules 0").signed_by(BOB.key))
+    contents = [f"rules {n}".encode() for n in range(3)]
+    ids = [storage.import_attachment(Attachment(c).signed_by(ALICE.key)) for c in contents]
+    for content in contents:  # three changes: one more than the cache follows
+        storage.import_attachment(Attachment(content).signed_by(BOB.key))
 
     first = database.read_sync(lambda s: load_attachment(s, ids[0]))
 
-    assert first.signers == {BOB.public_key}
+    assert first.signers == {ALICE.public_key, BOB.public_key}
     assert database.read_sync(lambda s: load_attachment(s, ids[0])) is not first
