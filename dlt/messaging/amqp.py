@@ -18,9 +18,9 @@ Delivery is at least once, as the Transport contract says:
   delivered again by the broker, with the same message id;
 - a lost connection is re-established in the background with exponential backoff (and jitter);
   a `send` issued meanwhile waits for it up to `send_timeout`, then raises TransportError. A
-  confirm that does not come within `confirm_timeout` is not waited for on that channel: the
-  message goes again on a new one (see `_renew_publish_channel`). A send retried after a lost
-  confirmation may duplicate the message: receivers drop duplicates by message id.
+  confirm that does not come within `confirm_timeout`, or a nack, is not retried on that
+  channel: the message goes again on a new one (see `_renew_publish_channel`). A send retried
+  after a lost confirmation may duplicate the message: receivers drop duplicates by message id.
 
 Inbound messages are handed to the handler one at a time, in delivery order, like the in-memory
 transport. A message without a user id, without a message id, or from a user id that maps to
@@ -306,7 +306,7 @@ class AmqpTransport:
                             f"{message.recipient} within {self._send_timeout} s: {_describe(exc)}"
                         ) from exc
                     log.debug("publish of %s failed (%s); retrying", message.message_id, exc)
-                    if isinstance(exc, TimeoutError):
+                    if isinstance(exc, TimeoutError | aiormq.exceptions.DeliveryError):
                         await self._renew_publish_channel(channel)
                         continue
                 attempt += 1
@@ -314,8 +314,9 @@ class AmqpTransport:
 
     async def _renew_publish_channel(self, stale: AbstractChannel) -> None:
         """Publish on a new channel from now on. RabbitMQ orders each channel's publishes to a
-        quorum queue: one lost in a leader change can leave every later publish on that channel
-        unconfirmed for good, while a new channel is a new publisher with no gap to wait for."""
+        quorum queue: after a leader change, every later publish on that channel can go
+        unconfirmed, or be nacked, for good (both seen with a consortium member killed), while
+        a new channel is a new publisher with no gap to wait for."""
         async with self._renewing:
             connection, on_lost = self._connection, self._on_lost
             if stale is not self._publish_channel or connection is None or on_lost is None:
@@ -329,8 +330,8 @@ class AmqpTransport:
             stale.close_callbacks.discard(on_lost)
             self._publish_channel = fresh
         log.warning(
-            "%s: the broker at %s confirmed nothing within %.1f s on the publishing channel; "
-            "publishing on a new one",
+            "%s: the broker at %s refused or did not confirm (within %.1f s) a publish on the "
+            "publishing channel; publishing on a new one",
             self.our_name,
             self._url.with_query(None),
             self._confirm_timeout,

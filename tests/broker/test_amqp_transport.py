@@ -378,3 +378,33 @@ async def test_a_queue_that_never_confirms_still_fails_the_send_at_its_deadline(
     monkeypatch.setattr(aio_pika.Exchange, "publish", never_confirmed)
     with pytest.raises(TransportError, match=r"did not confirm message m-1 .* within 1\.0 s"):
         await alice.send(OutboundMessage(net.bob.name, "m-1", b"x"))
+
+
+async def test_a_channel_that_nacks_every_publish_is_replaced_and_the_send_goes_through(
+    net, make_inbox, monkeypatch
+):
+    # The other state seen after a quorum queue's leader change: the broker nacks every
+    # publish on the channel. Retrying there only collects more nacks until the deadline.
+    inbox = make_inbox(auto_ack=True)
+    await net.transport(net.bob).start(inbox)
+    alice = net.transport(net.alice, send_timeout=20.0)
+    await alice.start(make_inbox())
+    nacking: list[object] = []
+    publish = aio_pika.Exchange.publish
+
+    async def nacked_after_the_first(exchange, message, routing_key, **options):
+        if not nacking:
+            nacking.append(exchange.channel)
+        elif exchange.channel is nacking[0]:
+            raise aiormq.exceptions.DeliveryError(None, None)
+        return await publish(exchange, message, routing_key, **options)
+
+    monkeypatch.setattr(aio_pika.Exchange, "publish", nacked_after_the_first)
+    await alice.send(OutboundMessage(net.bob.name, "first", b"1"))
+
+    began = time.monotonic()
+    await alice.send(OutboundMessage(net.bob.name, "second", b"2"))
+
+    assert time.monotonic() - began < 5
+    assert {m.message_id for m in await inbox.take(2)} == {"first", "second"}
+    assert alice.reconnections == 0
