@@ -330,6 +330,22 @@ async def test_transports_reconnect_after_a_broker_restart_without_losing_messag
     assert bob.reconnections >= 1
 
 
+def _first_channel_fails_after_one_publish(monkeypatch, failure) -> None:
+    """Once the first channel that publishes has carried one message, every later publish on it
+    ends in `failure(options)` (nothing enqueued); other channels publish for real."""
+    first: list[object] = []
+    publish = aio_pika.Exchange.publish
+
+    async def failing(exchange, message, routing_key, **options):
+        if not first:
+            first.append(exchange.channel)
+        elif exchange.channel is first[0]:
+            await failure(options)
+        return await publish(exchange, message, routing_key, **options)
+
+    monkeypatch.setattr(aio_pika.Exchange, "publish", failing)
+
+
 async def test_a_channel_that_stops_confirming_is_replaced_and_the_send_goes_through(
     net, make_inbox, monkeypatch
 ):
@@ -340,18 +356,12 @@ async def test_a_channel_that_stops_confirming_is_replaced_and_the_send_goes_thr
     await net.transport(net.bob).start(inbox)
     alice = net.transport(net.alice, confirm_timeout=0.5, send_timeout=20.0)
     await alice.start(make_inbox())
-    stuck: list[object] = []
-    publish = aio_pika.Exchange.publish
 
-    async def unconfirmed_after_the_first(exchange, message, routing_key, **options):
-        if not stuck:
-            stuck.append(exchange.channel)
-        elif exchange.channel is stuck[0]:
-            await asyncio.sleep(options["timeout"])
-            raise TimeoutError
-        return await publish(exchange, message, routing_key, **options)
+    async def unconfirmed(options):
+        await asyncio.sleep(options["timeout"])
+        raise TimeoutError
 
-    monkeypatch.setattr(aio_pika.Exchange, "publish", unconfirmed_after_the_first)
+    _first_channel_fails_after_one_publish(monkeypatch, unconfirmed)
     await alice.send(OutboundMessage(net.bob.name, "first", b"1"))
 
     began = time.monotonic()
@@ -389,17 +399,11 @@ async def test_a_channel_that_nacks_every_publish_is_replaced_and_the_send_goes_
     await net.transport(net.bob).start(inbox)
     alice = net.transport(net.alice, send_timeout=20.0)
     await alice.start(make_inbox())
-    nacking: list[object] = []
-    publish = aio_pika.Exchange.publish
 
-    async def nacked_after_the_first(exchange, message, routing_key, **options):
-        if not nacking:
-            nacking.append(exchange.channel)
-        elif exchange.channel is nacking[0]:
-            raise aiormq.exceptions.DeliveryError(None, None)
-        return await publish(exchange, message, routing_key, **options)
+    async def nacked(options):
+        raise aiormq.exceptions.DeliveryError(None, None)
 
-    monkeypatch.setattr(aio_pika.Exchange, "publish", nacked_after_the_first)
+    _first_channel_fails_after_one_publish(monkeypatch, nacked)
     await alice.send(OutboundMessage(net.bob.name, "first", b"1"))
 
     began = time.monotonic()
