@@ -47,16 +47,22 @@ async def finalise(
     sessions: dict[Party, FlowSession] | None = None,
     also: Iterable[Party] = (),
     notary_deadline: float | None = None,
+    signers: dict[Party, FlowSession] | None = None,
 ) -> SignedTransaction:
     """Notarise if needed (within `notary_deadline` seconds, the node's setting when None)
     and have every participant of the outputs, and `also` those whose states it consumes,
-    record `stx`; sessions already open are reused."""
+    record `stx`; sessions already open are reused. `signers` signed `stx` on their session
+    and are sent only its signatures (their responder passes what it signed as `signed`)."""
+    signing = dict(signers or {})
     open_sessions = dict(sessions or {})
     for party in [*counterparties(flow, stx), *well_known(flow, also)]:
-        if party not in open_sessions:
+        if party not in open_sessions and party not in signing:
             open_sessions[party] = flow.initiate_flow(party)
     finality = FinalityFlow(
-        stx=stx, sessions=tuple(open_sessions.values()), notary_deadline=notary_deadline
+        stx=stx,
+        sessions=tuple(open_sessions.values()),
+        signers=tuple(signing.values()),
+        notary_deadline=notary_deadline,
     )
     return await flow.sub_flow(finality)
 

@@ -129,7 +129,7 @@ class SettleTradeFlow(FlowLogic[SignedTransaction]):
             CollectSignaturesFlow(stx=self.sign_initial(builder), sessions=(session,))
         )
         self.step("Notarising and recording")
-        return await finalise(self, stx, {seller: session})
+        return await finalise(self, stx, signers={seller: session})
 
 
 class _SellerChecks(SignTransactionFlow):
@@ -163,6 +163,4 @@ class SettleTradeResponder(FlowLogic[SignedTransaction]):
         )
         await self.sub_flow(SendStatesFlow(session=self.session, states=tuple(energy)))
         signed = await self.sub_flow(_SellerChecks(session=self.session, terms=terms))
-        return await self.sub_flow(
-            ReceiveFinalityFlow(session=self.session, expected_tx_id=signed.id)
-        )
+        return await self.sub_flow(ReceiveFinalityFlow(session=self.session, signed=signed))

@@ -104,7 +104,7 @@ class RequestAndPayFlow(FlowLogic[SignedTransaction]):
             CollectSignaturesFlow(stx=self.sign_initial(builder), sessions=(session,))
         )
         self.step("Notarising and recording")
-        return await finalise(self, stx, {producer: session})
+        return await finalise(self, stx, signers={producer: session})
 
 
 async def _receive_reading(
@@ -204,6 +204,4 @@ class RequestAndPayResponder(FlowLogic[SignedTransaction]):
                 )
         checks = _ProducerChecks(session=self.session, terms=terms, reading=reading)
         signed = await self.sub_flow(checks)
-        return await self.sub_flow(
-            ReceiveFinalityFlow(session=self.session, expected_tx_id=signed.id)
-        )
+        return await self.sub_flow(ReceiveFinalityFlow(session=self.session, signed=signed))

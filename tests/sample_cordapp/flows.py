@@ -104,7 +104,7 @@ class AgreedMoveFlow(FlowLogic[SignedTransaction]):
         stx = await self.sub_flow(
             CollectSignaturesFlow(stx=self.sign_initial(builder), sessions=(session,))
         )
-        return await self.sub_flow(FinalityFlow(stx=stx, sessions=(session,)))
+        return await self.sub_flow(FinalityFlow(stx=stx, signers=(session,)))
 
 
 class _CheckIncoming(SignTransactionFlow):
@@ -120,9 +120,7 @@ class AgreedMoveResponder(FlowLogic[SignedTransaction]):
 
     async def call(self) -> SignedTransaction:
         signed = await self.sub_flow(_CheckIncoming(session=self.session))
-        return await self.sub_flow(
-            ReceiveFinalityFlow(session=self.session, expected_tx_id=signed.id)
-        )
+        return await self.sub_flow(ReceiveFinalityFlow(session=self.session, signed=signed))
 
 
 @flow("test.DoubleSpend", initiating=True)

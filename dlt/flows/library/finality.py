@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dlt.crypto import SecureHash
+from dlt.encoding import serializable
 from dlt.flows.api import FlowLogic, FlowSession
 from dlt.flows.errors import FlowException
 from dlt.flows.library.notary_client import (
@@ -11,19 +12,38 @@ from dlt.flows.library.notary_client import (
     NotaryUnavailableError,
     needs_notarisation,
 )
-from dlt.flows.library.transactions import ReceiveTransactionFlow, SendTransactionFlow
+from dlt.flows.library.transactions import (
+    DataVendingFlow,
+    FetchRequest,
+    ReceiveTransactionFlow,
+    SendTransactionFlow,
+)
 from dlt.identity import Party
 from dlt.ledger import SignedTransaction, TransactionSignature
+from dlt.ledger.states import LedgerModel
+
+
+@serializable("flows.FinalSignatures")
+class FinalSignatures(LedgerModel):
+    """What a signer, which holds the transaction already, is sent at finality: every
+    signature of the finalised transaction, the notary's included."""
+
+    tx_id: SecureHash
+    signatures: tuple[TransactionSignature, ...]
 
 
 class FinalityFlow(FlowLogic[SignedTransaction]):
-    """Verify `stx`, have the notary sign it, record it, send it to every session.
+    """Verify `stx`, have the notary sign it, record it, and make every session record it.
 
-    Sessions are the other participants and any observers; their node runs ReceiveFinalityFlow.
+    `sessions` are the other participants and any observers: they are sent the transaction
+    and resolve its back-chain. `signers` signed it through CollectSignaturesFlow and so hold
+    it, verified, already: they are sent only its signatures. Their node runs
+    ReceiveFinalityFlow, a signer's with `signed`.
     """
 
     stx: SignedTransaction
     sessions: tuple[FlowSession, ...] = ()
+    signers: tuple[FlowSession, ...] = ()
     notary_deadline: float | None = None
     """Seconds to wait for the notary (the node's setting when None)."""
 
@@ -38,6 +58,13 @@ class FinalityFlow(FlowLogic[SignedTransaction]):
             stx = stx.with_signatures(*await self._notarise(stx))
         self.step("Recording")
         await self.durable("finality.record", self.services.record_unit([stx]))
+        final = FinalSignatures(tx_id=stx.id, signatures=stx.sigs)
+        for session in self.signers:
+            self.step(f"Sending the signatures to {session.counterparty.name}")
+            await session.send(final)
+        for session in self.signers:
+            # Until it has recorded: its END, or its marker if its flow goes on.
+            await self.sub_flow(DataVendingFlow(session=session, stx=stx))
         for session in self.sessions:
             self.step(f"Sending to {session.counterparty.name}")
             await self.sub_flow(SendTransactionFlow(session=session, stx=stx))
@@ -71,17 +98,33 @@ def _in_doubt(notary: Party, silent: list[Party], wait: float) -> str:
 
 
 class ReceiveFinalityFlow(FlowLogic[SignedTransaction]):
-    """Receive a finalised transaction, verify it fully and record it."""
+    """Receive a finalised transaction, verify it fully and record it.
+
+    A signer passes `signed`, the transaction as it verified and signed it: it then receives
+    only the signatures, and records its own copy once they complete it. Nothing the sender
+    says can change what is recorded but the signatures, and each of those is checked.
+    """
 
     session: FlowSession
-    expected_tx_id: SecureHash | None = None
+    signed: SignedTransaction | None = None
 
     async def call(self) -> SignedTransaction:
-        stx = await self.sub_flow(ReceiveTransactionFlow(session=self.session))
-        if self.expected_tx_id is not None and stx.id != self.expected_tx_id:
-            raise FlowException(
-                f"{self.session.counterparty} finalised {stx.id}, not the transaction "
-                f"{self.expected_tx_id} this node signed"
-            )
+        if self.signed is None:
+            stx = await self.sub_flow(ReceiveTransactionFlow(session=self.session))
+            await self.durable("finality.record", self.services.record_unit([stx]))
+            return stx
+        stx = self._completed(self.signed, await self.session.receive(FinalSignatures))
         await self.durable("finality.record", self.services.record_unit([stx]))
+        # "Recorded": the sender waits for it, and an END says it as well.
+        self.session.send_unless_ending(FetchRequest())
+        return stx
+
+    def _completed(self, signed: SignedTransaction, final: FinalSignatures) -> SignedTransaction:
+        if final.tx_id != signed.id:
+            raise FlowException(
+                f"{self.session.counterparty} finalised {final.tx_id}, not the transaction "
+                f"{signed.id} this node signed"
+            )
+        stx = signed.with_signatures(*final.signatures)
+        stx.verify_signatures(describe=self.services.identity.describe)
         return stx

@@ -91,7 +91,7 @@ class NotaryChangeFlow(FlowLogic[tuple[StateAndRef, ...]]):
         sessions = tuple(self.initiate_flow(p) for p in participants if p != self.our_identity)
         self.step(f"Moving {len(self.states)} states to {self.new_notary.name}")
         stx = await self.sub_flow(CollectSignaturesFlow(stx=stx, sessions=sessions))
-        stx = await self.sub_flow(FinalityFlow(stx=stx, sessions=sessions))
+        stx = await self.sub_flow(FinalityFlow(stx=stx, signers=sessions))
         return tuple(
             StateAndRef(state=state, ref=StateRef(txhash=stx.id, index=index))
             for index, state in enumerate(stx.tx.outputs)
@@ -136,9 +136,7 @@ class NotaryChangeResponder(FlowLogic[SignedTransaction]):
 
     async def call(self) -> SignedTransaction:
         signed = await self.sub_flow(_AcceptNotaryChange(session=self.session))
-        return await self.sub_flow(
-            ReceiveFinalityFlow(session=self.session, expected_tx_id=signed.id)
-        )
+        return await self.sub_flow(ReceiveFinalityFlow(session=self.session, signed=signed))
 
 
 @flow("dlt.ChangeNotary", rpc=True)

@@ -48,7 +48,7 @@ async def test_a_trade_with_a_single_notary_is_seven_messages(tmp_path):
         assert said(consumer, producer) == [
             ("init", "IssueRequest"),
             ("data", "SignedTransaction"),  # to sign
-            ("data", "SignedTransaction"),  # notarised, to record
+            ("data", "FinalSignatures"),  # the notarised transaction's, to record it
         ]
         assert said(producer, consumer) == [("data", "list"), ("end", None)]
         assert said(consumer, notary) == [("init", "NotarySubmission")]
