@@ -136,7 +136,7 @@ class PlaceBidFlow(_PlaceOrderFlow):
 
     async def _enrol(self, installed: InstalledRules) -> None:
         currency = installed.rules.currency
-        balance = await self.durable(
+        balance = await self.journaled_read(
             "energy.balance",
             lambda s: _owned_total(
                 s,
@@ -159,7 +159,7 @@ class PlaceOfferFlow(_PlaceOrderFlow):
 
     async def _enrol(self, installed: InstalledRules) -> None:
         window = window_of(self.window_start, self.window_minutes)
-        held = await self.durable(
+        held = await self.journaled_read(
             "energy.held",
             lambda s: _owned_total(
                 s,
@@ -197,7 +197,7 @@ class CancelOrderFlow(FlowLogic[SignedTransaction]):
             criteria = VaultQueryCriteria(state_types=(kind,)) & CustomColumnCriteria(
                 kind, "linear_id", Operator.EQ, self.order_id
             )
-            page = await self.durable(
+            page = await self.journaled_read(
                 "energy.find-order",
                 lambda s, criteria=criteria: (
                     vault.query_in(s, criteria, PageSpecification(1, 1)).states

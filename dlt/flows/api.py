@@ -189,11 +189,18 @@ class FlowLogic(BaseModel, Generic[T]):
             stx = stx.with_signatures(self.services.sign(stx, key))
         return stx
 
+    async def journaled_read(self, kind: str, work: Callable[[Session], R]) -> R:
+        """Read with `work` and journal the answer with the flow's next commit, so a replay
+        sees the same: for vault reads the flow decides on. Unlike `durable` it commits
+        nothing of its own (a crash before the next commit just reads again), so `work`
+        must not write."""
+        return await self.fiber.journaled_read(kind, work)
+
     async def durable(self, kind: str, work: Callable[[Session], R]) -> R:
         """Run `work` in a database transaction together with its journal entry.
 
-        Use it for anything whose result could differ on a replay: vault queries, coin
-        selection, recording transactions. The result must be encodable.
+        Use it for writes whose result could differ on a replay: coin selection, recording
+        transactions (a read alone is `journaled_read`). The result must be encodable.
         """
         return await self.fiber.durable(kind, work)
 

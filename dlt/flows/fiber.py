@@ -306,6 +306,13 @@ class Fiber:
         wake_at = self.now().timestamp() + seconds
         await asyncio.sleep(max(0.0, wake_at - self.services.clock().timestamp()))
 
+    async def journaled_read(self, kind: str, work: Callable[[Session], R]) -> R:
+        payload = self._replayed(kind)
+        if payload is None:
+            payload = encode(await self.host.db.read(work))
+            self._pending.append(storage.JournalEntry(self._next_seq(), kind, payload))
+        return decode(payload)  # type: ignore[no-any-return]
+
     async def durable(self, kind: str, work: Callable[[Session], R]) -> R:
         payload = self._replayed(kind)
         if payload is None:

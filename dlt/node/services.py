@@ -30,7 +30,7 @@ from dlt.node.network_map_cache import NetworkMapCache
 from dlt.vault.attachment_store import SqlAttachmentStorage, load_attachment, store_attachment
 from dlt.vault.database import Database
 from dlt.vault.ledger_lookup import SessionLedgerLookup
-from dlt.vault.transaction_store import load_transaction
+from dlt.vault.transaction_store import stored_ids
 from dlt.vault.vault_service import VaultService
 
 
@@ -130,7 +130,8 @@ class ServiceHub:
         wanted = list(ids)
 
         def work(session: Session) -> list[SecureHash]:
-            return [tx_id for tx_id in wanted if load_transaction(session, tx_id) is None]
+            stored = stored_ids(session, wanted)
+            return [tx_id for tx_id in wanted if tx_id not in stored]
 
         return work
 

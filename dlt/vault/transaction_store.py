@@ -23,6 +23,7 @@ _LOAD_ENCODED = select(transactions.c.id, transactions.c.data).where(
     transactions.c.id.in_(bindparam("ids", expanding=True))
 )
 _LOAD_ONE = select(transactions.c.data).where(transactions.c.id == bindparam("key"))
+_KNOWN = select(transactions.c.id).where(transactions.c.id.in_(bindparam("ids", expanding=True)))
 _INSERT = insert(transactions)
 _UPDATE_DATA = (
     update(transactions)
@@ -45,6 +46,16 @@ def load_encoded(session: Session, ids: Iterable[SecureHash]) -> dict[SecureHash
     for chunk in chunks([str(tx_id) for tx_id in ids]):
         rows = session.execute(_LOAD_ENCODED, {"ids": list(chunk)})
         found.update((SecureHash.parse(row.id), row.data) for row in rows)
+    return found
+
+
+def stored_ids(session: Session, ids: Iterable[SecureHash]) -> set[SecureHash]:
+    """Those of `ids` that are stored, read from the index alone: nothing is decoded."""
+    found: set[SecureHash] = set()
+    for chunk in chunks([str(tx_id) for tx_id in ids]):
+        found.update(
+            SecureHash.parse(row.id) for row in session.execute(_KNOWN, {"ids": list(chunk)})
+        )
     return found
 
 

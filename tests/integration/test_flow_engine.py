@@ -14,6 +14,7 @@ from dlt.messaging.in_memory import Fault
 from fixtures.crashes import run_through_crash
 from fixtures.flows import (
     FLAKY_FAILURES,
+    CountThenAddFlow,
     FlakyFlow,
     NondeterministicFlow,
     PingFlow,
@@ -256,6 +257,37 @@ async def test_an_operator_can_kill_a_flow(network):
         await handle.result()
     record = await alice.node.engine.flow_status(handle.flow_id)
     assert record.status is FlowStatus.KILLED
+
+
+async def test_a_journaled_read_is_written_with_the_next_commit_not_one_of_its_own(network):
+    alice, _ = await two_nodes(network)
+    commits: list[tuple[str, range]] = []
+    crash_hook = alice.node.engine.crash_hook
+
+    def record(flow_id: str, steps: range, phase: str) -> None:
+        if phase == "before":
+            commits.append((flow_id, steps))
+        if crash_hook is not None:
+            crash_hook(flow_id, steps, phase)
+
+    alice.node.engine.crash_hook = record
+    handle = await alice.start_flow(CountThenAddFlow(label="one"))
+
+    assert await handle.result() == 0
+    ours = [steps for flow_id, steps in commits if flow_id == handle.flow_id]
+    assert ours[0] == range(0, 2)  # the read and the effect: one commit
+
+
+async def test_a_replay_sees_what_a_journaled_read_saw_though_the_vault_changed(network):
+    alice, _ = await two_nodes(network)
+
+    result, crashed = await run_through_crash(
+        network, alice, CountThenAddFlow(label="once"), alice, step=1, phase="after"
+    )
+
+    assert crashed
+    assert result == 0  # read before the effect; a fresh read after the restart says 1
+    assert effect_count(alice.node.db, "once") == 1
 
 
 async def test_a_durable_sleep_survives_a_restart(network):

@@ -83,7 +83,7 @@ class ChainVendor:
                 attachments=tuple(a for a in atts if a is not None),
             )
 
-        response = await flow.durable("vend", load)
+        response = await flow.journaled_read("vend", load)
         for tx in response.transactions:
             self._transactions |= dependencies(tx)
             self._attachments |= set(tx.tx.attachments)
@@ -163,7 +163,7 @@ class ResolveTransactionsFlow(FlowLogic[None]):
         downloaded: dict[SecureHash, SignedTransaction] = {}
         frontier = set(self.roots) | (dependencies(self.stx) if self.stx is not None else set())
         while frontier:
-            missing = await self.durable(
+            missing = await self.journaled_read(
                 "resolve.missing", services.missing_transactions(sorted(frontier))
             )
             frontier = set()
@@ -190,7 +190,7 @@ class ResolveTransactionsFlow(FlowLogic[None]):
             await self.durable("resolve.record", services.record_chain_unit(ordered, attachments))
 
     async def _fetch_attachments(self, wanted: Iterable[SecureHash]) -> list[Attachment]:
-        missing = await self.durable(
+        missing = await self.journaled_read(
             "resolve.attachments", self.services.missing_attachments(sorted(wanted))
         )
         fetched: list[Attachment] = []
@@ -270,7 +270,7 @@ class ReceiveStatesFlow(FlowLogic[tuple[StateAndRef, ...]]):
             raise FlowException(f"{self.session.counterparty} sent something other than states")
         roots = tuple(sorted({sar.ref.txhash for sar in states}))
         await self.sub_flow(ResolveTransactionsFlow(session=self.session, roots=roots))
-        stored = await self.durable(
+        stored = await self.journaled_read(
             "states.check",
             lambda s: [self.services.lookup(s).load_state(sar.ref) for sar in states],
         )
