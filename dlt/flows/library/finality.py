@@ -111,12 +111,12 @@ class ReceiveFinalityFlow(FlowLogic[SignedTransaction]):
     async def call(self) -> SignedTransaction:
         if self.signed is None:
             stx = await self.sub_flow(ReceiveTransactionFlow(session=self.session))
-            await self.durable("finality.record", self.services.record_unit([stx]))
-            return stx
-        stx = self._completed(self.signed, await self.session.receive(FinalSignatures))
+        else:
+            stx = self._completed(self.signed, await self.session.receive(FinalSignatures))
         await self.durable("finality.record", self.services.record_unit([stx]))
-        # "Recorded": the sender waits for it, and an END says it as well.
-        self.session.send_unless_ending(FetchRequest())
+        if self.signed is not None:
+            # "Recorded", once it is: the sender waits for it, and an END says it as well.
+            self.session.send_unless_ending(FetchRequest())
         return stx
 
     def _completed(self, signed: SignedTransaction, final: FinalSignatures) -> SignedTransaction:
