@@ -116,7 +116,7 @@ class _Session:
             self.steps.append((f"{label}: starting the network", time.monotonic() - started))
             harness = Harness(network, label, progress, self.console)
             try:
-                prepare(harness, self.run)
+                prepare(harness, self.run, [name for name, _ in workloads])
                 for name, work in workloads:
                     try:
                         work(harness, self.run)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -64,25 +64,69 @@ def _closed(count: int, concurrency: int, warmup: int) -> Schedule:
     )
 
 
-def prepare(h: Harness, run: Run) -> None:
-    """What every workload may rely on: market rules, money, slots, records, accounts."""
+@dataclass(frozen=True)
+class OwnStates:
+    """States of the benchmark CorDapp that nodes issue themselves, for the workloads that
+    spend them: a run seeds only what its chosen workloads use (records and accounts take
+    about a minute)."""
+
+    flow: str
+    label: str
+    count: Callable[[Plan], int]
+    used_by: frozenset[str]
+    traders_only: bool
+
+
+OWN_STATES = (
+    OwnStates(
+        "bench.IssueSlots",
+        "slots",
+        lambda p: p.slots,
+        frozenset({"notary-only", "blockbench"}),
+        False,
+    ),
+    OwnStates(
+        "bench.IssueRecords", "YCSB records", lambda p: p.ycsb_records, frozenset({"ycsb"}), True
+    ),
+    OwnStates(
+        "bench.OpenAccounts",
+        "Smallbank accounts",
+        lambda p: p.smallbank_accounts,
+        frozenset({"smallbank"}),
+        True,
+    ),
+)
+
+
+def own_states_for(workloads: Iterable[str]) -> list[OwnStates]:
+    """The kinds of own states that the named workloads spend."""
+    chosen = set(workloads)
+    return [kind for kind in OWN_STATES if kind.used_by & chosen]
+
+
+def prepare(h: Harness, run: Run, workloads: Iterable[str]) -> None:
+    """What the chosen workloads rely on: market rules and money always, and each kind of
+    the benchmark CorDapp's own states that one of them uses."""
     plan = run.plan
     h.setup("publishing market rules", seeding.publish_rules(h.operator, h.bank))
     h.setup(
         f"issuing {plan.coins} coins to each consumer",
         seeding.fund(h.bank, h.consumers, plan.coins, COIN_AMOUNT),
     )
+    wanted = own_states_for(workloads)
+    if not wanted:
+        return
 
     async def own_states(node: Endpoint) -> None:
-        await seeding.issue_own(node, "bench.IssueSlots", plan.slots)
-        if node.role in ("producer", "consumer"):
-            await seeding.issue_own(node, "bench.IssueRecords", plan.ycsb_records)
-            await seeding.issue_own(node, "bench.OpenAccounts", plan.smallbank_accounts)
+        trader = node.role in ("producer", "consumer")
+        for kind in wanted:
+            if trader or not kind.traders_only:
+                await seeding.issue_own(node, kind.flow, kind.count(plan))
 
     async def every_node() -> None:
         await asyncio.gather(*(own_states(node) for node in h.parties))
 
-    h.setup("issuing slots, YCSB records and Smallbank accounts", every_node())
+    h.setup(f"issuing {', '.join(kind.label for kind in wanted)}", every_node())
 
 
 def _pairs(h: Harness) -> tuple[tuple[str, str], ...]:
