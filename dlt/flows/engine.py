@@ -43,6 +43,8 @@ from dlt.node.metrics import NodeMetrics
 from dlt.vault.database import Database
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from dlt.node.services import ServiceHub
 
 log = logging.getLogger(__name__)
@@ -208,8 +210,14 @@ class FlowEngine:
         flow._fiber = fiber
         return flow
 
-    def _launch(self, flow_id: str, journal: list[storage.JournalEntry], build: Any) -> _Running:
-        fiber = Fiber(self, flow_id, journal, build)
+    def _launch(
+        self,
+        flow_id: str,
+        journal: list[storage.JournalEntry],
+        build: Any,
+        unwritten_row: Callable[[Session], None] | None = None,
+    ) -> _Running:
+        fiber = Fiber(self, flow_id, journal, build, unwritten_row=unwritten_row)
         running = _Running(fiber, asyncio.get_running_loop().create_future())
         running.result.add_done_callback(_retrieve)
         self._running[flow_id] = running
@@ -357,7 +365,7 @@ class FlowEngine:
             await running.fiber.release_held_back(commit=False)
         except Exception as exc:  # parking must not fail; a replay sends them again
             log.warning("flow %s: could not send what it held back: %s", running.fiber.flow_id, exc)
-        await self.db.write(
+        await running.fiber.write(
             lambda s: storage.set_status(
                 s,
                 running.fiber.flow_id,
@@ -616,22 +624,27 @@ class FlowEngine:
             await self._launch_uncheckpointed(flow_id, responder, message, peer, inbound)
             return
         existing = await self.db.read(lambda s: storage.get_flow(s, flow_id))
-        if existing is None:
-            await self.db.write(
-                lambda s: storage.insert_flow(
-                    s,
-                    flow_id=flow_id,
-                    flow_name=responder.flow_name or "",
-                    arguments=None,
-                    peer=str(sender),
-                    session_id=message.session_id,
-                )
-            )
-        elif existing.status.finished or flow_id in self._running:
-            await inbound.ack()
+        if flow_id in self._running or (existing is not None and existing.status.finished):
+            await inbound.ack()  # a duplicate init, for a responder running or finished
             return
+
+        def insert_row(s: Session) -> None:
+            storage.insert_flow(
+                s,
+                flow_id=flow_id,
+                flow_name=responder.flow_name or "",
+                arguments=None,
+                peer=str(sender),
+                session_id=message.session_id,
+            )
+
         data = message.first_data()
+        unwritten_row = insert_row if existing is None else None
         if data is None:
+            # Nothing will hold this delivery back until a commit: the row is written now.
+            if unwritten_row is not None:
+                await self.db.write(unwritten_row)
+                unwritten_row = None
             await inbound.ack()
         state = SessionState(
             session_id=message.session_id,
@@ -649,7 +662,7 @@ class FlowEngine:
         def build(fiber: Fiber) -> FlowLogic[Any]:
             return self._bind(responder(session=fiber.attach_responder_session(state)), fiber)
 
-        self._launch(flow_id, journal, build)
+        self._launch(flow_id, journal, build, unwritten_row)
         await self._deliver_first_data(state, data, inbound)
         for dropped in self.deliver_early(flow_id, state):
             await dropped.ack()

@@ -147,6 +147,8 @@ class Fiber:
         flow_id: str,
         journal: list[storage.JournalEntry],
         build_flow: Callable[[Fiber], FlowLogic[Any]],
+        *,
+        unwritten_row: Callable[[Session], None] | None = None,
     ) -> None:
         self.host = host
         self.services = host.services
@@ -168,6 +170,10 @@ class Fiber:
         keeps what it received, since starting again means receiving everything again."""
         self._last_sent: tuple[BaseModel, bytes] | None = None
         """The last frozen payload sent and its bytes (see `_encoded`)."""
+        self._unwritten_row = unwritten_row
+        """The flow's own row, when it is to be written with the flow's first write rather
+        than in a commit of its own (a responder: a crash before that write has the broker
+        deliver its session-init again, and the responder starts again from nothing)."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -236,13 +242,28 @@ class Fiber:
             written.append(produced)
             return encoded
 
-        result = await self.host.db.write(unit)
+        result = await self.write(unit)
         self._journal.extend(written)
         self._pending.clear()
         self._position = len(self._journal)
         if hook is not None:
             hook(self.flow_id, steps, "after")
         await self._acknowledge_received()
+        return result
+
+    async def write(self, work: Callable[[Session], R]) -> R:
+        """Run `work` in one database transaction, with the flow's row first if it is not
+        written yet: every write of a flow's own goes through here."""
+        row = self._unwritten_row
+        if row is None:
+            return await self.host.db.write(work)
+
+        def unit(session: Session) -> R:
+            row(session)
+            return work(session)
+
+        result = await self.host.db.write(unit)
+        self._unwritten_row = None
         return result
 
     async def _commit_unjournaled(

@@ -278,6 +278,33 @@ async def test_a_journaled_read_is_written_with_the_next_commit_not_one_of_its_o
     assert ours[0] == range(0, 2)  # the read and the effect: one commit
 
 
+async def test_a_responder_writes_nothing_but_its_own_commits(network):
+    alice, bob = await two_nodes(network)
+    commits: list[str] = []
+    writes: list[int] = []
+    crash_hook, write = bob.node.engine.crash_hook, bob.node.db.write
+
+    def record(flow_id: str, steps: range, phase: str) -> None:
+        if phase == "before":
+            commits.append(flow_id)
+        if crash_hook is not None:
+            crash_hook(flow_id, steps, phase)
+
+    async def counted(work):
+        writes.append(1)
+        return await write(work)
+
+    bob.node.engine.crash_hook = record
+    bob.node.db.write = counted  # type: ignore[method-assign]
+
+    assert await alice.run(PingFlow(peer=bob.name, count=2)) == [0, 2]
+    await network.settle()
+    # Its row goes with its first commit: no write of its own for being started.
+    assert len(commits) == len(writes) == 3  # two effects and the finish
+    row = await bob.node.engine.flow_status(commits[0])
+    assert row.status is FlowStatus.COMPLETED and row.peer == str(alice.name)
+
+
 async def test_a_replay_sees_what_a_journaled_read_saw_though_the_vault_changed(network):
     alice, _ = await two_nodes(network)
 
