@@ -116,7 +116,7 @@ class Harness:
             driver=driver,
             schedule=schedule,
             components=tuple(components),
-            metrics=tuple((r.slug, r.metrics_port) for r in self.replicas),
+            metrics=tuple((e.slug, e.metrics_port) for e in self.endpoints.values()),
         )
         deadline = 120 + (schedule.count + schedule.warmup) * schedule.op_timeout
         started = time.monotonic()
@@ -138,6 +138,7 @@ class Harness:
             result=result,
             components=components,
             replicas=[r.slug for r in self.replicas],
+            roles={e.slug: e.role for e in self.endpoints.values()},
         )
         self.results.append(figures)
         summary = (

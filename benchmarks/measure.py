@@ -12,7 +12,7 @@ from hdrh.histogram import HdrHistogram
 from benchmarks import procfs
 from benchmarks.loadgen import LOAD_GENERATOR, LoadResult, Schedule
 from benchmarks.network import Component
-from benchmarks.prometheus import notary_activity
+from benchmarks.prometheus import message_path, notary_activity
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ class Measurement:
     rss_mb: dict[str, float]
     histogram: str
     notary: dict[str, Any] | None = None
+    messaging: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per role: messages per transaction and their mean confirm and delivery times."""
     extra: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -107,6 +109,7 @@ def measurement(
     result: LoadResult,
     components: list[Component],
     replicas: list[str],
+    roles: dict[str, str] | None = None,
 ) -> Measurement:
     seconds = result.seconds
     ok = sum(t.ok for t in result.types.values())
@@ -159,4 +162,5 @@ def measurement(
         rss_mb={name: size / 2**20 for name, size in sorted(end.rss_bytes.items())},
         histogram=base64.b64encode(result.overall).decode(),
         notary=notary,
+        messaging=message_path(result.before.scrapes, result.after.scrapes, roles or {}, ok),
     )

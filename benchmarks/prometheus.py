@@ -1,8 +1,10 @@
-"""Readings of the notary replicas' own Prometheus counters, before and after a window.
+"""Readings of the nodes' own Prometheus counters, before and after a window.
 
 The replicas count requests, commits and the size of every batch they commit in one
-database transaction (`dlt_notary_batch_size`); the difference of two scrapes is what the
-replicas did during the measured window, as they saw it.
+database transaction (`dlt_notary_batch_size`); every node times each message it sends (to
+the broker's confirm) and each it receives (from the peer's send), and a party each
+notarisation. The difference of two scrapes is what the nodes did during the measured
+window, as they saw it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ REQUESTS = "dlt_notary_requests_total"
 CONFLICTS = "dlt_notary_conflicts_total"
 BATCHES = "dlt_notary_batch_size_count"
 BATCHED = "dlt_notary_batch_size_sum"
+SENT = "dlt_p2p_send_seconds"
+DELIVERED = "dlt_p2p_receive_latency_seconds"
+NOTARISED = "dlt_notarisation_seconds"
 
 
 def scrape(port: int, timeout: float = 5.0) -> Scrape:
@@ -86,3 +91,37 @@ def _largest_bucket(before: Mapping[str, Scrape], after: Mapping[str, Scrape]) -
                 largest = bound if largest is None else max(largest, bound)
             previous = cumulative
     return largest
+
+
+def message_path(
+    before: Mapping[str, Scrape], after: Mapping[str, Scrape], roles: Mapping[str, str], ok: int
+) -> dict[str, dict[str, float]]:
+    """Per role, over its nodes: messages sent and received per successful transaction, the
+    mean wait for a send's broker confirm, the mean time from a peer's send to delivery, and
+    the mean notarisation: where a transaction's latency goes between the nodes."""
+    sums: dict[str, dict[str, float]] = {}
+    for name, end in after.items():
+        role = roles.get(name)
+        if role is None or not end:
+            continue
+        start = before.get(name, {})
+        totals = sums.setdefault(role, {})
+        for metric in (SENT, DELIVERED, NOTARISED):
+            for part in ("count", "sum"):
+                key = f"{metric}_{part}"
+                totals[key] = totals.get(key, 0.0) + end.get(key, 0.0) - start.get(key, 0.0)
+
+    def mean_ms(totals: dict[str, float], metric: str) -> float:
+        count = totals[f"{metric}_count"]
+        return 1000 * totals[f"{metric}_sum"] / count if count else 0.0
+
+    return {
+        role: {
+            "sent_per_tx": totals[f"{SENT}_count"] / ok if ok else 0.0,
+            "confirm_ms": mean_ms(totals, SENT),
+            "received_per_tx": totals[f"{DELIVERED}_count"] / ok if ok else 0.0,
+            "delivery_ms": mean_ms(totals, DELIVERED),
+            "notarisation_ms": mean_ms(totals, NOTARISED),
+        }
+        for role, totals in sorted(sums.items())
+    }

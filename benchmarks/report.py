@@ -58,6 +58,19 @@ def _notary_line(notary: dict[str, Any]) -> str:
     return text + "."
 
 
+def _messaging_line(messaging: dict[str, dict[str, float]]) -> str:
+    parts = []
+    for role, m in messaging.items():
+        part = (
+            f"{role} sent {m['sent_per_tx']:.1f} (confirmed in {m['confirm_ms']:.1f} ms), "
+            f"received {m['received_per_tx']:.1f} ({m['delivery_ms']:.1f} ms after the send)"
+        )
+        if m["notarisation_ms"]:
+            part += f", notarised in {m['notarisation_ms']:.0f} ms"
+        parts.append(part)
+    return "Messages per transaction, per role (means): " + "; ".join(parts) + "."
+
+
 def details(results: Sequence[Measurement]) -> list[str]:
     """Per point: every transaction type, CPU per role, notary batches, failures."""
     lines: list[str] = []
@@ -83,6 +96,8 @@ def details(results: Sequence[Measurement]) -> list[str]:
         lines += [f"CPU ms per successful transaction: {cpu}.", ""]
         if m.notary:
             lines += [_notary_line(m.notary), ""]
+        if m.messaging:
+            lines += [_messaging_line(m.messaging), ""]
         if m.extra:
             lines += ["Also: " + ", ".join(f"{k} {v:,.2f}" for k, v in m.extra.items()) + ".", ""]
         failures = [
