@@ -140,11 +140,6 @@ class FlowLogic(BaseModel, Generic[T]):
         """Run another flow as part of this one, sharing its journal and identity."""
         return await self.fiber.run_sub_flow(flow)
 
-    async def send_all(self, sessions: Sequence[FlowSession], payload: Any) -> None:
-        """Send `payload` on each of `sessions` concurrently (a request to several notary
-        replicas): the same messages as a send on each, in about the time of one."""
-        await self.fiber.send_all([session._state for session in sessions], payload)
-
     async def receive_any(
         self, sessions: Sequence[FlowSession], *, timeout: float | None = None
     ) -> tuple[FlowSession, Any] | None:

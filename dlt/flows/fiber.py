@@ -380,23 +380,6 @@ class Fiber:
         await self._publish_held_back(state)
         await self._publish_data(state, data)
 
-    async def send_all(self, states: list[SessionState], payload: Any) -> None:
-        """Send one payload on several sessions at once: one commit of what is pending, then
-        the publishes side by side, so the flow waits for one broker confirm, not one each.
-        A crash part-way is a replay's to repair, as for sends one after another."""
-        data = self._encoded(payload)
-        if self._pending:
-            await self.commit(None)
-
-        async def one(state: SessionState) -> None:
-            await self._publish_held_back(state)
-            await self._publish_data(state, data)
-
-        outcomes = await asyncio.gather(*(one(state) for state in states), return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-
     def _encoded(self, payload: Any) -> bytes:
         """The bytes of `payload`. One frozen payload sent on several sessions (a notarisation
         request to each replica, a transaction to each participant) is encoded once: it

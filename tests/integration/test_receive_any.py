@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from dlt.messaging.in_memory import Fault
 from fixtures.crashes import run_through_crash
 from fixtures.flows import RaceFlow, effect_count
@@ -22,28 +20,6 @@ async def test_the_first_answer_is_taken_first(network):
     order = await alice.run(RaceFlow(peers=(bob.name, carol.name)))
 
     assert order == ["Carol", "Bob"]
-
-
-async def test_a_payload_for_several_sessions_is_published_to_all_at_once(network):
-    alice, bob, carol = await three_nodes(network)
-    transport, in_flight, most = alice.node.engine.transport, [0], [0]
-    send = transport.send
-
-    async def slow_send(message):
-        in_flight[0] += 1
-        most[0] = max(most[0], in_flight[0])
-        try:
-            await asyncio.sleep(0.05)  # a broker slow to confirm
-            await send(message)
-        finally:
-            in_flight[0] -= 1
-
-    transport.send = slow_send
-
-    order = await alice.run(RaceFlow(peers=(bob.name, carol.name), at_once=True))
-
-    assert sorted(order) == ["Bob", "Carol"]
-    assert most[0] == 2  # both requests awaited their confirms together
 
 
 async def test_nothing_arriving_in_time_is_reported_as_a_timeout(network):

@@ -138,15 +138,14 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
         asked_at: dict[Party, float] = {}
         missed: set[Party] = set()
 
-        async def contact(replicas: list[Party]) -> None:
+        async def contact(replica: Party) -> None:
             # Quiet: a replica answers once and has finished; telling it this flow ended
             # would be one more message per replica for nothing.
-            sessions = [self.initiate_flow(replica, quiet=True) for replica in replicas]
-            await self.send_all(sessions, submission)
-            for session, replica in zip(sessions, replicas, strict=True):
-                open_sessions.append(session)
-                replica_of[session.session_id] = replica
-                asked_at.setdefault(replica, time.monotonic())
+            session = self.initiate_flow(replica, quiet=True)
+            await session.send(submission)
+            open_sessions.append(session)
+            replica_of[session.session_id] = replica
+            asked_at.setdefault(replica, time.monotonic())
 
         def miss(replicas: list[Party]) -> None:
             for replica in replicas:
@@ -156,7 +155,8 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
 
         self.step(f"Asking {info.quorum} of {len(order)} replicas of {notary.name}")
         began = time.monotonic()
-        await contact([*order[: info.quorum], *(replicas[i] for i in plan.probes)])
+        for replica in [*order[: info.quorum], *(replicas[i] for i in plan.probes)]:
+            await contact(replica)
         started = self.now()
         allowed = min(self.deadline or settings.deadline, settings.deadline)
         deadline = started + timedelta(seconds=allowed)
@@ -178,7 +178,8 @@ class NotaryClientFlow(FlowLogic[tuple[TransactionSignature, ...]]):
                 targets = [r for r in pending if r not in asked_at] or pending
                 self.step(f"Asking {len(targets)} more replicas")
                 self.services.metrics.notarisation_retries.inc()
-                await contact(targets)
+                for replica in targets:
+                    await contact(replica)
                 backoff = min(max(backoff, settings.first_reply_timeout) * 2, settings.max_backoff)
                 wave_at = self.now() + timedelta(seconds=backoff)
                 continue
