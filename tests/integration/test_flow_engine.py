@@ -11,6 +11,7 @@ from dlt.flows import CounterpartyFlowError, FlowKilledError, FlowTimeoutError, 
 from dlt.flows.protocol import SessionMessage, SessionMessageKind
 from dlt.flows.storage import FlowStatus
 from dlt.messaging.in_memory import Fault
+from dlt.messaging.transport import TransportError
 from fixtures.crashes import run_through_crash
 from fixtures.flows import (
     FLAKY_FAILURES,
@@ -303,6 +304,50 @@ async def test_a_responder_writes_nothing_but_its_own_commits(network):
     assert len(commits) == len(writes) == 3  # two effects and the finish
     row = await bob.node.engine.flow_status(commits[0])
     assert row.status is FlowStatus.COMPLETED and row.peer == str(alice.name)
+
+
+async def test_a_send_the_broker_never_confirms_fails_the_wait_and_the_retry_sends_it_again(
+    network,
+):
+    alice, bob = await two_nodes(network)
+    transport = alice.node.engine.transport
+    send, refused = transport.send, []
+
+    async def refuse_the_first(message):
+        if not refused:
+            refused.append(message.message_id)
+            await asyncio.sleep(0.05)  # the confirm is awaited, then refused
+            raise TransportError("the broker refused it")
+        await send(message)
+
+    transport.send = refuse_the_first
+
+    assert await alice.run(PingFlow(peer=bob.name, count=2)) == [0, 2]
+    await network.settle()
+    assert len(refused) == 1
+    assert effect_count(alice.node.db) == effect_count(bob.node.db) == 2
+
+
+async def test_a_flow_ends_only_once_the_broker_confirmed_everything_it_sent(network):
+    alice, bob = await two_nodes(network)
+    transport = alice.node.engine.transport
+    send, unconfirmed = transport.send, [0]
+
+    async def slow_confirm(message):
+        unconfirmed[0] += 1
+        try:
+            await send(message)
+            await asyncio.sleep(0.1)  # delivered, and the confirm comes late
+        finally:
+            unconfirmed[0] -= 1
+
+    transport.send = slow_confirm
+    handle = await alice.start_flow(PingFlow(peer=bob.name, count=2))
+
+    assert await handle.result() == [0, 2]
+    assert unconfirmed[0] == 0
+    record = await alice.node.engine.flow_status(handle.flow_id)
+    assert record.status is FlowStatus.COMPLETED
 
 
 async def test_a_replay_sees_what_a_journaled_read_saw_though_the_vault_changed(network):
