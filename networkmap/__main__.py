@@ -156,9 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     pending = commands.add_parser("pending", help="list registrations awaiting approval")
     pending.add_argument("--home", type=Path, required=True)
 
-    approve = commands.add_parser("approve", help="issue the certificate for a registration")
+    approve = commands.add_parser(
+        "approve", help="issue the certificates for one or more registrations"
+    )
     approve.add_argument("--home", type=Path, required=True)
-    approve.add_argument("ticket")
+    approve.add_argument("tickets", nargs="+", metavar="ticket")
 
     reject = commands.add_parser("reject", help="refuse a registration")
     reject.add_argument("--home", type=Path, required=True)
@@ -332,8 +334,12 @@ def _pending(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    registration = _doorman(NetworkHome(args.home), with_key=True).approve(args.ticket)
-    print(f"approved {registration.ticket}: issued a node CA certificate to {registration.name}")
+    doorman = _doorman(NetworkHome(args.home), with_key=True)
+    for ticket in args.tickets:
+        registration = doorman.approve(ticket)
+        print(
+            f"approved {registration.ticket}: issued a node CA certificate to {registration.name}"
+        )
     return 0
 
 

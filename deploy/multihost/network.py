@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from deploy.multihost.clients import DLT, NetworkClients, peers_of
@@ -95,13 +96,25 @@ class MultihostNetwork(NetworkClients):
             self._bootstrap_operator()
             self._start_network_map()
             databases = self._start_postgres()
-            for org in ORGANISATIONS:
-                self._init_node(org, databases[org.host]["node"])
-                self._init_replica(org, databases[org.host]["replica"])
+            # Each organisation joins on its own, as on separate machines: side by side.
+            _side_by_side(
+                *(
+                    call
+                    for org in ORGANISATIONS
+                    for call in (
+                        lambda org=org: self._init_node(org, databases[org.host]["node"]),
+                        lambda org=org: self._init_replica(org, databases[org.host]["replica"]),
+                    )
+                )
+            )
             self._approve_all()
-            for org in ORGANISATIONS:
-                self._enrol(org, self.node_dir(org))
-                self._enrol(org, self.replica_dir(org))
+            _side_by_side(
+                *(
+                    lambda org=org, directory=directory: self._enrol(org, directory)
+                    for org in ORGANISATIONS
+                    for directory in (self.node_dir(org), self.replica_dir(org))
+                )
+            )
             self._form_notary_cluster()
             for host in self.broker_hosts:
                 self._init_broker(host)
@@ -215,11 +228,12 @@ class MultihostNetwork(NetworkClients):
 
     def _approve_all(self) -> None:
         tickets = self.pending_tickets()
+        chosen = []
         for joined in (name for org in ORGANISATIONS for name in (org.name, org.replica_name)):
             x500 = X500Name.parse(joined)
-            ticket = next(t for name, t in tickets.items() if X500Name.parse(name) == x500)
-            self.say(f"operator: python -m networkmap approve {ticket} ({joined})")
-            self._networkmap("approve", ticket)
+            chosen.append(next(t for name, t in tickets.items() if X500Name.parse(name) == x500))
+        self.say(f"operator: python -m networkmap approve {' '.join(chosen)}")
+        self._networkmap("approve", *chosen)
 
     def _networkmap(self, *args: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "networkmap", args[0], "--home", str(self.operator_home)]
@@ -366,6 +380,15 @@ def _answers(hosts: TestHosts, source: str, address: str, port: int) -> bool:
     )
     result = hosts.run(source, [sys.executable, "-c", script, address, str(port)], check=False)
     return result.returncode == 0
+
+
+def _side_by_side(*calls: Callable[[], object]) -> None:
+    """Run `calls` in threads at once (each runs a command and waits for it); raises the
+    first failure once all have finished."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+    for future in futures:
+        future.result()
 
 
 def _repo() -> Path:

@@ -216,6 +216,29 @@ def test_cli_bootstraps_and_the_operator_decides(tmp_path, capsys) -> None:
     assert "no registrations are pending" in capsys.readouterr().out
 
 
+def test_the_operator_approves_several_registrations_in_one_command(tmp_path, capsys) -> None:
+    home = tmp_path / "net"
+    assert main(["bootstrap", "--home", str(home), "--notary", str(NOTARY)]) == 0
+    layout = NetworkHome(home)
+    doorman = Doorman(
+        layout.database,
+        root_cert=layout.load_cert(layout.root_cert),
+        doorman_cert=layout.load_cert(layout.doorman_cert),
+    )
+    tickets = [
+        doorman.submit(
+            csr_to_pem(create_csr(subject=name, key=EcdsaP256PrivateKey.generate()))
+        ).ticket
+        for name in (X500Name("Carol", "Bath", "GB"), X500Name("Dave", "Hull", "GB"))
+    ]
+    capsys.readouterr()
+
+    assert main(["approve", "--home", str(home), *tickets]) == 0
+
+    assert capsys.readouterr().out.count("approved") == 2
+    assert all(doorman.status(t).status is RegistrationStatus.APPROVED for t in tickets)
+
+
 def test_cli_refuses_bad_names_and_validating_without_notary(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["bootstrap", "--home", str(tmp_path), "--node", "Alice"])
