@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -627,21 +628,19 @@ class FlowEngine:
         if flow_id in self._running or (existing is not None and existing.status.finished):
             await inbound.ack()  # a duplicate init, for a responder running or finished
             return
-
-        def insert_row(s: Session) -> None:
-            storage.insert_flow(
-                s,
+        unwritten_row = None
+        if existing is None:
+            unwritten_row = functools.partial(
+                storage.insert_flow,
                 flow_id=flow_id,
                 flow_name=responder.flow_name or "",
                 arguments=None,
                 peer=str(sender),
                 session_id=message.session_id,
             )
-
         data = message.first_data()
-        unwritten_row = insert_row if existing is None else None
         if data is None:
-            # Nothing will hold this delivery back until a commit: the row is written now.
+            # Nothing holds this delivery back until a commit, so the row cannot wait either.
             if unwritten_row is not None:
                 await self.db.write(unwritten_row)
                 unwritten_row = None

@@ -94,3 +94,30 @@ async def test_a_node_forgotten_for_leaving_the_map_cannot_open_a_session(networ
     with pytest.raises(FlowException, match="does not know the sender"):
         await mallory.run(PingFlow(peer=alice.name, count=1), timeout=10)
     assert await alice.run(PingFlow(peer=bob.name, count=1)) == [0]
+
+
+async def test_a_bare_session_init_starts_a_responder_whose_row_is_written_at_once(network):
+    # Only a hand-built message opens a session without its first payload. Its delivery is
+    # acknowledged at once, so the responder's row cannot wait for a first commit: were it
+    # lost in a crash, the data Mallory sends next would reach no session.
+    from dlt.flows.engine import responder_flow_id
+
+    _alice, bob, mallory = await three_nodes(network)
+    bare = SessionMessage(
+        kind=SessionMessageKind.INIT,
+        session_id="mallorys-flow.1",
+        from_initiator=True,
+        seq=0,
+        protocol="test.Ping",
+        protocol_version=1,
+    )
+    await mallory.node.engine.transport.send(
+        OutboundMessage(bob.name, bare.message_id, encode(bare))
+    )
+    flow_id = responder_flow_id(mallory.name, "mallorys-flow.1")
+    async with asyncio.timeout(5):
+        while not bob.node.engine.in_flight:  # the responder runs, waiting for its data
+            await asyncio.sleep(0.01)
+
+    row = await bob.node.engine.flow_status(flow_id)
+    assert row.peer == str(mallory.name) and not row.status.finished
