@@ -30,7 +30,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The multi-host network (network namespaces, about 3 minutes) runs as part of the suite;
+# The multi-host network (network namespaces, about 4.5 minutes) runs as part of the suite;
 # `make test MULTIHOST=0` leaves it out. Without root those tests skip with a one-line reason.
 MULTIHOST ?= 1
 unit: setup services
