@@ -34,6 +34,9 @@ class X500Name:
     """A validated, immutable distinguished name. `str()` and `parse()` round-trip."""
 
     __slots__ = (
+        "_attributes",
+        "_hash",
+        "_text",
         "common_name",
         "country",
         "locality",
@@ -48,6 +51,9 @@ class X500Name:
     organisation_unit: str | None
     common_name: str | None
     state: str | None
+    _attributes: tuple[tuple[str, str], ...]
+    _hash: int
+    _text: str
 
     def __init__(
         self,
@@ -78,6 +84,16 @@ class X500Name:
             object.__setattr__(self, field, value)
         if not re.fullmatch(r"[A-Z]{2}", country):
             raise InvalidX500NameError(f"C must be a two-letter ISO 3166 code, got {country!r}")
+        # Names are dictionary keys and compared on every message and lookup: work out their
+        # attributes, text and hash once, as immutability allows.
+        items = tuple(
+            (attr, value)
+            for attr, (field, _, _) in _ATTRIBUTES.items()
+            if (value := getattr(self, field)) is not None
+        )
+        object.__setattr__(self, "_attributes", items)
+        object.__setattr__(self, "_text", ", ".join(f"{attr}={value}" for attr, value in items))
+        object.__setattr__(self, "_hash", hash(items))
 
     @classmethod
     def parse(cls, text: str) -> X500Name:
@@ -111,18 +127,10 @@ class X500Name:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("X500Name is immutable")
 
-    def _items(self) -> list[tuple[str, str]]:
-        items = []
-        for attr, (field, _, _) in _ATTRIBUTES.items():
-            value = getattr(self, field)
-            if value is not None:
-                items.append((attr, value))
-        return items
-
     def to_x509(self) -> x509.Name:
         """The name as a certificate subject."""
         return x509.Name(
-            [x509.NameAttribute(_ATTRIBUTES[attr][2], value) for attr, value in self._items()]
+            [x509.NameAttribute(_ATTRIBUTES[attr][2], value) for attr, value in self._attributes]
         )
 
     @classmethod
@@ -137,16 +145,18 @@ class X500Name:
         return cls.parse(", ".join(f"{attr}={value}" for attr, value in values.items()))
 
     def __str__(self) -> str:
-        return ", ".join(f"{attr}={value}" for attr, value in self._items())
+        return self._text
 
     def __repr__(self) -> str:
         return f"X500Name({str(self)!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, X500Name) and self._items() == other._items()
+        if self is other:
+            return True
+        return isinstance(other, X500Name) and self._attributes == other._attributes
 
     def __hash__(self) -> int:
-        return hash(tuple(self._items()))
+        return self._hash
 
     def __lt__(self, other: X500Name) -> bool:
         return str(self) < str(other)
@@ -155,7 +165,7 @@ class X500Name:
         """The name with case folded and runs of white space made one space: two names with
         the same key are the same name to RFC 4518 matching (and to Erlang/OTP's TLS, which
         folds Latin-1 case and spaces), so a network must never admit both."""
-        return tuple((attr, " ".join(value.casefold().split())) for attr, value in self._items())
+        return tuple((attr, " ".join(value.casefold().split())) for attr, value in self._attributes)
 
     @classmethod
     def __get_pydantic_core_schema__(
