@@ -49,6 +49,8 @@ class TransactionSignature(LedgerModel):
 
     def verify(self, tx_id: SecureHash) -> None:
         """Raise `InvalidTransactionSignatureError` unless this signs `tx_id`."""
+        if (self, tx_id) in _verified:
+            return
         try:
             root = self.signed_root(tx_id)
             payload = encode(SignableData(root=root, metadata=self.metadata))
@@ -59,6 +61,9 @@ class TransactionSignature(LedgerModel):
             raise InvalidTransactionSignatureError(
                 f"the signature by {self.by!r} does not verify over transaction {tx_id}"
             )
+        if len(_verified) >= _MAX_VERIFIED:
+            _verified.clear()
+        _verified.add((self, tx_id))
 
     def is_valid(self, tx_id: SecureHash) -> bool:
         try:
@@ -66,6 +71,15 @@ class TransactionSignature(LedgerModel):
         except InvalidTransactionSignatureError:
             return False
         return True
+
+
+_MAX_VERIFIED = 16_384
+_verified: set[tuple[TransactionSignature, SecureHash]] = set()
+"""Signatures proven valid over a transaction id, compared by value (key, signature bytes,
+metadata, batch proof): whether one verifies depends on nothing else, so a node checks each
+once, not again as each step and each copy of the transaction gathers the same signatures
+(a trade's finality met every signature two to three times). Only valid ones are kept, so an
+entry can only stand for a check that passed; cleared when full."""
 
 
 def _metadata(key: PrivateKey) -> SignatureMetadata:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dlt.crypto import Ed25519PrivateKey, PublicKey
 from dlt.crypto.composite import CompositeKey
 from dlt.encoding import decode, encode
 from dlt.identity import Party, X500Name
@@ -110,3 +111,39 @@ def test_signed_transaction_round_trips_through_its_encoding():
 
     assert decoded == stx
     decoded.verify_signatures()
+
+
+def test_a_signature_is_checked_once_however_many_copies_of_the_transaction_carry_it(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    tx = transfer()
+    signer = Ed25519PrivateKey.generate()  # a signature no earlier test has checked
+    signature = sign_transaction_id(signer, tx.id)
+    checks: list[bytes] = []
+    real = type(signer.public_key).is_valid
+
+    def counted(key: PublicKey, sig: bytes, data: bytes) -> bool:
+        checks.append(sig)
+        return real(key, sig, data)
+
+    monkeypatch.setattr(type(signer.public_key), "is_valid", counted)
+    everyone = [ALICE.public_key, NOTARY.public_key]
+    SignedTransaction(tx, [signature]).verify_signatures(allowed_to_be_missing=everyone)
+    copy = decode(encode(SignedTransaction(tx, [signature]).sign(NOTARY.key)), SignedTransaction)
+    copy.verify_signatures(allowed_to_be_missing=everyone)
+
+    assert checks.count(signature.signature) == 1
+
+
+def test_a_checked_signature_still_proves_nothing_for_another_transaction_or_when_altered():
+    tx, other = transfer(), transfer(inputs=[ref(3)])
+    signature = sign_transaction_id(ALICE.key, tx.id)
+    signature.verify(tx.id)
+    altered = signature.model_copy(
+        update={"signature": bytes([signature.signature[0] ^ 1]) + signature.signature[1:]}
+    )
+
+    with pytest.raises(InvalidTransactionSignatureError):
+        signature.verify(other.id)
+    with pytest.raises(InvalidTransactionSignatureError):
+        altered.verify(tx.id)
