@@ -2,10 +2,11 @@
 
 Without the privilege every test that needs hosts skips with a one-line reason (the joining
 tests need none: they run the doorman on loopback). The tests marked `multihost` bring up the
-whole production-shaped network (about three minutes on a small machine) and run only with
-DLT_MULTIHOST=1, which `make test` and `make multihost` set (`make test MULTIHOST=0` leaves
-them out). Figures the slow tests measure
-are printed at the end of the session and written to $DLT_MULTIHOST_REPORT (default:
+whole production-shaped network (a minute and a half on a small machine each) and run only
+with DLT_MULTIHOST=1, which `make test` sets (`make test MULTIHOST=0` leaves them out); those
+also marked `consortium` bring up a second network, with one broker cluster across three
+hosts, and run only with DLT_MULTIHOST=all, which `make multihost` sets. Figures the slow tests
+measure are printed at the end of the session and written to $DLT_MULTIHOST_REPORT (default:
 multihost-report.json in the session's temporary directory).
 """
 
@@ -39,9 +40,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = _reason()
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=f"no test hosts: {reason}"))
-        elif os.environ.get(FULL_ENV) != "1":
+        elif os.environ.get(FULL_ENV) not in {"1", "all"}:
             item.add_marker(
                 pytest.mark.skip(reason=f"the full multi-host network runs with {FULL_ENV}=1")
+            )
+        elif item.get_closest_marker("consortium") and os.environ.get(FULL_ENV) != "all":
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"the consortium network runs with {FULL_ENV}=all (make multihost)"
+                )
             )
 
 

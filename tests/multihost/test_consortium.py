@@ -14,7 +14,7 @@ import pytest
 from deploy.multihost.network import CONSORTIUM_MEMBERS, ORGANISATIONS, MultihostNetwork
 from dlt.rpc.client import FlowStatus
 
-pytestmark = pytest.mark.multihost
+pytestmark = [pytest.mark.multihost, pytest.mark.consortium]
 
 PRODUCER = "O=Solar Coop, L=Leeds, C=GB"
 CONSUMER = "O=Household, L=York, C=GB"
