@@ -86,11 +86,7 @@ class X500Name:
             raise InvalidX500NameError(f"C must be a two-letter ISO 3166 code, got {country!r}")
         # Names are dictionary keys and compared on every message and lookup: work out their
         # attributes, text and hash once, as immutability allows.
-        items = tuple(
-            (attr, value)
-            for attr, (field, _, _) in _ATTRIBUTES.items()
-            if (value := getattr(self, field)) is not None
-        )
+        items = tuple((attr, values[attr]) for attr in _ATTRIBUTES if values[attr] is not None)
         object.__setattr__(self, "_attributes", items)
         object.__setattr__(self, "_text", ", ".join(f"{attr}={value}" for attr, value in items))
         object.__setattr__(self, "_hash", hash(items))

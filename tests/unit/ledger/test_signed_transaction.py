@@ -147,3 +147,21 @@ def test_a_checked_signature_still_proves_nothing_for_another_transaction_or_whe
         signature.verify(other.id)
     with pytest.raises(InvalidTransactionSignatureError):
         altered.verify(tx.id)
+
+
+@pytest.mark.parametrize("borrowing", ["claimed by another key", "other metadata", "other proof"])
+def test_a_party_with_its_own_key_cannot_borrow_a_checked_signature(borrowing: str):
+    txs = [transfer(inputs=[ref(i)]) for i in range(2)]
+    checked = sign_batch(NOTARY.key, [tx.id for tx in txs])
+    for tx, signature in zip(txs, checked, strict=True):
+        signature.verify(tx.id)  # both now known valid
+    original = checked[0]
+    update = {
+        "claimed by another key": {"by": BOB.public_key},
+        "other metadata": {"metadata": original.metadata.model_copy(update={"scheme": "x"})},
+        "other proof": {"batch_proof": checked[1].batch_proof},
+    }[borrowing]
+    borrowed = original.model_copy(update=update)
+
+    with pytest.raises(InvalidTransactionSignatureError):
+        borrowed.verify(txs[0].id)
